@@ -1,0 +1,321 @@
+"""Run the tap as its console script and read back everything it wrote.
+
+The reliability suite, the benchmark and the end-to-end tests all need the same few things: run
+`tap-thinkst-canary` in a subprocess against a console, parse its Singer messages, find the state
+to resume with, reduce the output to a set of (stream, primary key) pairs, measure the process's
+peak memory, and kill it with SIGKILL at a chosen point. They live here, once.
+
+Every run goes through the network guard in `netguard/`: a `sitecustomize` that lets the tap reach
+loopback addresses only, so no test can ever contact a real console, and an unknown host name
+fails in the resolver without a single DNS packet leaving the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]
+
+TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
+NETGUARD_DIR = Path(__file__).with_name("netguard")
+
+STREAMS = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
+
+Key = tuple[Any, ...]
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """Send SIGKILL to the tap right after it has written its `nth` RECORD of `stream`."""
+
+    stream: str
+    nth: int
+
+
+@dataclass
+class TapRun:
+    """What one tap process wrote, and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    messages: list[Message]
+    workdir: Path
+    peak_rss_bytes: int
+    killed: bool = False
+    key_properties: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+    @property
+    def records(self) -> list[Message]:
+        return [m for m in self.messages if m.get("type") == "RECORD"]
+
+    def records_of(self, stream: str) -> list[dict[str, Any]]:
+        return [m["record"] for m in self.records if m["stream"] == stream]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m.get("type") == "STATE"]
+
+    @property
+    def last_state(self) -> dict[str, Any] | None:
+        states = self.states
+        return states[-1] if states else None
+
+    def keys(self, stream: str) -> list[Key]:
+        """Primary keys of `stream`'s records, in the order written, duplicates included."""
+        names = self.key_properties.get(stream, [])
+        return [tuple(record.get(name) for name in names) for record in self.records_of(stream)]
+
+    def key_set(self) -> set[tuple[str, Key]]:
+        """Every (stream, primary key) pair this run wrote."""
+        return {(stream, key) for stream in self.streams_written() for key in self.keys(stream)}
+
+    def streams_written(self) -> list[str]:
+        return sorted({m["stream"] for m in self.records})
+
+    def record_counts(self) -> Counter[str]:
+        return Counter(m["stream"] for m in self.records)
+
+    def describe(self) -> str:
+        """A short account of the run for assertion messages."""
+        tail = "\n".join(self.stderr_lines[-15:])
+        return (
+            f"exit {self.returncode}, killed={self.killed}, records {dict(self.record_counts())}, "
+            f"{len(self.states)} STATE messages; stderr tail:\n{tail}"
+        )
+
+
+def parse_messages(stdout: str) -> list[Message]:
+    """Singer messages from a tap's stdout.
+
+    A process killed mid-write can leave an incomplete last line: a target would never see it
+    as a message either, so it is dropped. Any other line that is not JSON is a defect.
+    """
+    lines = stdout.split("\n")
+    complete, partial = lines[:-1], lines[-1]
+    messages = [json.loads(line) for line in complete if line.strip()]
+    if partial.strip():
+        with contextlib.suppress(json.JSONDecodeError):
+            messages.append(json.loads(partial))
+    return messages
+
+
+def key_properties_of(messages: Iterable[Message]) -> dict[str, list[str]]:
+    return {
+        m["stream"]: list(m.get("key_properties") or [])
+        for m in messages
+        if m.get("type") == "SCHEMA"
+    }
+
+
+def guarded_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a tap subprocess: the network guard on, no inherited log settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith("LOGLEVEL") and key != "SINGER_SDK_LOG_CONFIG"
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(NETGUARD_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def write_json(path: Path, value: Any) -> Path:
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return path
+
+
+def run_tap(
+    config: Mapping[str, Any],
+    workdir: Path,
+    *,
+    state: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    args: Iterable[str] = (),
+    kill_at: KillPoint | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 180,
+) -> TapRun:
+    """Run `tap-thinkst-canary` once, in `workdir`, and collect everything it wrote.
+
+    stdout is read line by line as it arrives so that a kill lands right after the chosen
+    record; what the tap had already written into the pipe before the kill is still read, as a
+    target downstream would read it. Peak RSS is the kernel's high-water mark for the process.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = [str(TAP_EXECUTABLE), "--config", str(write_json(workdir / "config.json", config))]
+    if state is not None:
+        command += ["--state", str(write_json(workdir / "state.json", state))]
+    if catalog is not None:
+        command += ["--catalog", str(write_json(workdir / "catalog.json", catalog))]
+    command += list(args)
+
+    stderr_path = workdir / "stderr.txt"
+    with stderr_path.open("wb") as stderr_file:
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
+            env=guarded_env(env),
+        )
+        sampler = _RssSampler(process.pid)
+        sampler.start()
+        timed_out = threading.Event()
+        watchdog = threading.Timer(timeout, _kill_on_timeout, args=(process, timed_out))
+        watchdog.start()
+        try:
+            stdout, killed = _read_stdout(process, kill_at)
+            returncode, kernel_peak = _wait_with_rusage(process)
+        finally:
+            watchdog.cancel()
+            sampler.stop()
+    if timed_out.is_set():
+        raise TimeoutError(f"tap did not finish within {timeout} s: {command}")
+    (workdir / "stdout.jsonl").write_text(stdout, encoding="utf-8")
+    messages = parse_messages(stdout)
+    return TapRun(
+        returncode=returncode,
+        stdout=stdout,
+        stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),
+        messages=messages,
+        workdir=workdir,
+        peak_rss_bytes=max(kernel_peak, sampler.peak),
+        killed=killed,
+        key_properties=key_properties_of(messages),
+    )
+
+
+def _read_stdout(process: subprocess.Popen[bytes], kill_at: KillPoint | None) -> tuple[str, bool]:
+    assert process.stdout is not None
+    chunks: list[bytes] = []
+    killed = False
+    seen = 0
+    for line in process.stdout:
+        chunks.append(line)
+        if kill_at is None or killed or not line.endswith(b"\n"):
+            continue
+        message = json.loads(line)
+        if message.get("type") == "RECORD" and message.get("stream") == kill_at.stream:
+            seen += 1
+            if seen >= kill_at.nth:
+                _sigkill(process)
+                killed = True
+    return b"".join(chunks).decode("utf-8"), killed
+
+
+def _wait_with_rusage(process: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """Reap the child with wait4 to read its own ru_maxrss (KiB on Linux), not the whole tree's."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss * 1024
+
+
+def _sigkill(process: subprocess.Popen[bytes]) -> None:
+    # os.kill, not Popen.send_signal: the latter polls and could reap the child before wait4.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGKILL)
+
+
+def _kill_on_timeout(process: subprocess.Popen[bytes], timed_out: threading.Event) -> None:
+    timed_out.set()
+    _sigkill(process)
+
+
+class _RssSampler(threading.Thread):
+    """Samples the child's resident set size with psutil while it runs."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self._process = psutil.Process(pid)
+        self._interval = interval
+        self._stopped = threading.Event()
+        self.peak = 0
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self.peak = max(self.peak, self._process.memory_info().rss)
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                return
+            self._stopped.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
+
+
+def union_keys(runs: Iterable[TapRun]) -> set[tuple[str, Key]]:
+    result: set[tuple[str, Key]] = set()
+    for run in runs:
+        result |= run.key_set()
+    return result
+
+
+def expected_keys(console: Any) -> set[tuple[str, Key]]:
+    """Every (stream, primary key) a complete sync of `console` must write.
+
+    `incident_events` is left out: its expected keys come from a clean sync (the number of
+    events per incident is what the console holds, but the positions are the tap's numbering).
+    """
+    keys: set[tuple[str, Key]] = set()
+    keys |= {("incidents", (incident_id,)) for incident_id in console.incident_ids()}
+    keys |= {("audit_trail", (audit_id,)) for audit_id in console.audit_ids()}
+    keys |= {("birds", (bird_id,)) for bird_id in console.bird_ids()}
+    keys |= {("tokens", (code,)) for code in console.token_ids()}
+    keys |= {("flocks", (flock_id,)) for flock_id in console.flock_ids()}
+    return keys
+
+
+def without_stream(keys: set[tuple[str, Key]], stream: str) -> set[tuple[str, Key]]:
+    return {pair for pair in keys if pair[0] != stream}
+
+
+def resume_until_done(
+    config: Mapping[str, Any],
+    workdir: Path,
+    *,
+    state: Mapping[str, Any] | None = None,
+    max_runs: int = 10,
+    before_each: Callable[[int], None] | None = None,
+    **kwargs: Any,
+) -> list[TapRun]:
+    """Run the tap, then again from its last state, until a run exits 0."""
+    runs: list[TapRun] = []
+    for attempt in range(max_runs):
+        if before_each is not None:
+            before_each(attempt)
+        run = run_tap(config, workdir / f"run-{attempt}", state=state, **kwargs)
+        runs.append(run)
+        if run.returncode == 0:
+            return runs
+        state = run.last_state or state
+    raise AssertionError(f"no run completed in {max_runs} tries; last: {runs[-1].describe()}")
+
+
+def files_written(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+def occurrences(needle: str, haystack: bytes) -> int:
+    return haystack.count(needle.encode("utf-8"))
