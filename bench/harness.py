@@ -1,0 +1,333 @@
+"""Processes and measurements for the benchmark: the simulator, the tap, the floor.
+
+Everything measured runs in its own process, one at a time, so that wall time and
+peak RSS belong to that process alone (`os.wait4` reports the peak RSS of exactly
+the child it reaps).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TAP = str(BIN / "tap-thinkst-canary")
+FLOOR = str(REPO / "bench" / "floor.py")
+
+STREAM_OF_PATH = {
+    "/incidents/all": "incidents",
+    "/audit_trail/fetch": "audit_trail",
+    "/devices/all": "birds",
+    "/canarytokens/paginate": "tokens",
+    "/flocks/summary": "flocks",
+}
+INCREMENTAL_STREAMS = ("incidents", "audit_trail")
+SNAPSHOT_STREAMS = ("birds", "tokens", "flocks")
+
+_LISTENING = re.compile(r"listening on (http://\S+/api/v1)")
+
+
+class BenchError(RuntimeError):
+    """A benchmark step that could not run: the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    params: tuple[tuple[str, str], ...]
+
+    @property
+    def stream(self) -> str:
+        return STREAM_OF_PATH.get(self.path, self.path)
+
+
+class SimulatorProcess:
+    """`python -m canary_simulator` in a child process, stopped on exit."""
+
+    def __init__(
+        self,
+        *,
+        incidents: int,
+        seed: int,
+        latency_ms: int = 0,
+        audit_days: int | None = None,
+        startup_timeout: float = 600.0,
+    ) -> None:
+        self.auth_token = secrets.token_hex(16)
+        self.incidents = incidents
+        command = [
+            sys.executable,
+            "-m",
+            "canary_simulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--seed",
+            str(seed),
+            "--incidents",
+            str(incidents),
+            "--auth-token",
+            self.auth_token,
+            "--latency-ms",
+            str(latency_ms),
+        ]
+        if audit_days is not None:
+            command += ["--audit-days", str(audit_days)]
+        self.command = command
+        self.startup_timeout = startup_timeout
+        self.startup_seconds = 0.0
+        self.base_url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._session = requests.Session()
+        self._session.headers["X-Canary-Auth-Token"] = self.auth_token
+
+    def __enter__(self) -> SimulatorProcess:
+        started = time.perf_counter()
+        self._process = subprocess.Popen(
+            self.command,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        deadline = started + self.startup_timeout
+        for line in self._process.stdout:
+            if match := _LISTENING.search(line):
+                self.base_url = match.group(1)
+                break
+            if time.perf_counter() > deadline:
+                break
+        if not self.base_url:
+            self.__exit__()
+            raise BenchError(
+                "the simulator did not start: run "
+                f"`{sys.executable} -m canary_simulator --port 0` from {REPO} to see why"
+            )
+        self.startup_seconds = time.perf_counter() - started
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    @property
+    def admin_url(self) -> str:
+        return self.base_url.removesuffix("/api/v1") + "/admin"
+
+    def admin_get(self, path: str) -> Any:
+        response = self._session.get(self.admin_url + path, timeout=60)
+        response.raise_for_status()
+        return orjson.loads(response.content)
+
+    def request_log(self) -> list[Request]:
+        """Every API request the simulator has answered so far, oldest first."""
+        body = self.admin_get("/requests")
+        entries = body["requests"] if isinstance(body, dict) else body
+        return [
+            Request(
+                path=entry["path"].removeprefix("/api/v1"),
+                params=tuple(sorted((str(k), str(v)) for k, v in entry["params"].items())),
+            )
+            for entry in entries
+            if not entry["path"].startswith("/admin")
+        ]
+
+    def count_requests(self) -> int:
+        return len(self.request_log())
+
+
+@dataclass
+class Measured:
+    """One child process: how long it took and the most memory it held."""
+
+    wall_seconds: float
+    peak_rss_mb: float
+    returncode: int
+    stderr_tail: str
+
+
+def measure(
+    command: Sequence[str],
+    *,
+    stdout: Path,
+    stderr: Path,
+    env: dict[str, str] | None = None,
+) -> Measured:
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO)
+        # wait4 rather than Popen.wait: it returns the rusage of this one child.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    tail = stderr.read_text(errors="replace").strip().splitlines()[-5:]
+    return Measured(
+        wall_seconds=wall,
+        peak_rss_mb=usage.ru_maxrss * 1024 / 1e6,  # ru_maxrss is in KiB on Linux
+        returncode=process.returncode,
+        stderr_tail="\n".join(tail),
+    )
+
+
+@dataclass
+class RequestSummary:
+    """What the simulator saw during one run."""
+
+    requests: list[Request]
+
+    @property
+    def per_stream(self) -> dict[str, int]:
+        return dict(Counter(request.stream for request in self.requests))
+
+    @property
+    def total(self) -> int:
+        return len(self.requests)
+
+    @property
+    def duplicates(self) -> int:
+        """Requests identical to an earlier one in the same run: a page fetched twice."""
+        return self.total - len(set(self.requests))
+
+    @property
+    def page_limits(self) -> dict[str, list[int]]:
+        """The `limit` each stream asked for, to see that pages are as large as allowed."""
+        limits: dict[str, set[int]] = {}
+        for request in self.requests:
+            for key, value in request.params:
+                if key == "limit":
+                    limits.setdefault(request.stream, set()).add(int(value))
+        return {stream: sorted(values) for stream, values in limits.items()}
+
+
+@dataclass
+class SingerOutput:
+    """Counts and checks over a tap's stdout, read after the run (not timed)."""
+
+    records: Counter[str] = field(default_factory=Counter)
+    state_messages: int = 0
+    final_state: dict[str, Any] | None = None
+    audit_days: int = 0
+    audit_days_unsorted: int = 0
+    audit_days_out_of_order: int = 0
+    audit_day_checkpoints: int = 0
+
+    @property
+    def total_records(self) -> int:
+        return sum(self.records.values())
+
+    @classmethod
+    def read(cls, path: Path) -> SingerOutput:
+        output = cls()
+        audit = _AuditDayCheck(output)
+        with path.open("rb") as lines:
+            for line in lines:
+                message = orjson.loads(line)
+                kind = message.get("type")
+                if kind == "RECORD":
+                    output.records[message["stream"]] += 1
+                    if message["stream"] == "audit_trail":
+                        audit.record(message["record"])
+                elif kind == "STATE":
+                    output.state_messages += 1
+                    output.final_state = message["value"]
+                    audit.state(message["value"])
+        audit.finish()
+        return output
+
+
+class _AuditDayCheck:
+    """Checks the audit-trail contract: each UTC day whole, sorted by id, then checkpointed."""
+
+    def __init__(self, output: SingerOutput) -> None:
+        self.output = output
+        self.day: str | None = None
+        self.last_id: int | None = None
+        self.days_seen: set[str] = set()
+        self.bookmark_at_day_start: Any = None
+        self.bookmark: Any = None
+
+    def record(self, record: dict[str, Any]) -> None:
+        day = _utc_day(record["timestamp"])
+        if day != self.day:
+            self._close_day()
+            if day in self.days_seen or (self.day is not None and day < self.day):
+                self.output.audit_days_out_of_order += 1
+            self.day, self.last_id = day, None
+            self.days_seen.add(day)
+            self.output.audit_days += 1
+            self.bookmark_at_day_start = self.bookmark
+        entry_id = int(record["id"])
+        if self.last_id is not None and entry_id <= self.last_id:
+            self.output.audit_days_unsorted += 1
+        self.last_id = entry_id
+
+    def state(self, value: dict[str, Any]) -> None:
+        self.bookmark = orjson.dumps(
+            (value.get("bookmarks") or {}).get("audit_trail"), option=orjson.OPT_SORT_KEYS
+        )
+
+    def _close_day(self) -> None:
+        if self.day is not None and self.bookmark != self.bookmark_at_day_start:
+            self.output.audit_day_checkpoints += 1
+
+    def finish(self) -> None:
+        self._close_day()
+
+
+def _utc_day(timestamp: Any) -> str:
+    """The UTC day of an audit timestamp, whether the API's string or an ISO date-time."""
+    text = str(timestamp)
+    if text.endswith((" UTC+0000", "Z", "+00:00")):
+        return text[:10]
+    return datetime.fromisoformat(text).astimezone(timezone.utc).date().isoformat()
+
+
+def write_json(path: Path, value: Any) -> Path:
+    path.write_bytes(orjson.dumps(value, option=orjson.OPT_INDENT_2))
+    return path
+
+
+def select_streams(catalog: dict[str, Any], selected: Iterable[str]) -> dict[str, Any]:
+    """A copy of a discovered catalog with exactly these streams selected."""
+    wanted = set(selected)
+    streams = []
+    for entry in catalog["streams"]:
+        entry = orjson.loads(orjson.dumps(entry))
+        is_selected = entry["tap_stream_id"] in wanted
+        for item in entry.get("metadata", []):
+            if item.get("breadcrumb") == []:
+                item["metadata"]["selected"] = is_selected
+        streams.append(entry)
+    missing = wanted - {entry["tap_stream_id"] for entry in streams}
+    if missing:
+        raise BenchError(f"--discover lists no stream named {', '.join(sorted(missing))}")
+    return {**catalog, "streams": streams}
+
+
+def last_lines(text: str, secret: str) -> Iterator[str]:
+    for line in text.splitlines():
+        yield line.replace(secret, "<auth_token>")

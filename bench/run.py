@@ -1,0 +1,518 @@
+"""Benchmark of tap-thinkst-canary against the console simulator, side by side with the floor.
+
+    .venv/bin/python bench/run.py                  # the default run, a few minutes
+    .venv/bin/python bench/run.py --memory-check   # adds 10,000 vs 1,000,000 incidents
+    .venv/bin/python bench/run.py --check          # exits 1 when a target is missed
+
+Prints a table and writes every figure to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+from harness import (
+    FLOOR,
+    INCREMENTAL_STREAMS,
+    REPO,
+    SNAPSHOT_STREAMS,
+    TAP,
+    BenchError,
+    Measured,
+    RequestSummary,
+    SimulatorProcess,
+    SingerOutput,
+    measure,
+    select_streams,
+    write_json,
+)
+
+RESULTS = REPO / "bench" / "results" / "latest.json"
+
+# The targets the tap must meet, measured by this benchmark.
+MAX_INCIDENTS_RATIO = 2.0
+MAX_PEAK_RSS_MB = 150.0
+MAX_MEMORY_GROWTH = 1.2
+MAX_NO_CHANGE_SECONDS = 2.0
+# "Far fewer requests than one per day of history": at most one per ten days.
+MAX_AUDIT_REQUESTS_PER_DAY = 0.1
+AUDIT_BACKFILL_DAYS = 3 * 365 + 1
+AUDIT_LATENCY_MS = 50
+MEMORY_SIZES = (10_000, 1_000_000)
+
+
+@dataclass
+class Sync:
+    """One measured sync (tap or floor): the process, its requests, its output."""
+
+    label: str
+    measured: Measured
+    requests: RequestSummary
+    records: int
+    output: SingerOutput | None = None
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.measured.wall_seconds
+
+    def as_json(self) -> dict[str, Any]:
+        figures: dict[str, Any] = {
+            "wall_seconds": round(self.measured.wall_seconds, 3),
+            "records": self.records,
+            "records_per_second": round(self.records_per_second),
+            "peak_rss_mb": round(self.measured.peak_rss_mb, 1),
+            "requests": self.requests.per_stream,
+            "requests_total": self.requests.total,
+            "duplicate_requests": self.requests.duplicates,
+            "page_limits": self.requests.page_limits,
+        }
+        if self.output is not None:
+            figures["records_per_stream"] = dict(self.output.records)
+            figures["state_messages"] = self.output.state_messages
+        return figures
+
+
+class Bench:
+    """Runs the tap and the floor against one simulator, in a scratch directory."""
+
+    def __init__(self, sim: SimulatorProcess, workdir: Path, page_size: int) -> None:
+        self.sim = sim
+        self.workdir = workdir
+        self.page_size = page_size
+        self.env = {**os.environ, "BENCH_AUTH_TOKEN": sim.auth_token}
+        self._runs = 0
+
+    def _paths(self, name: str) -> tuple[Path, Path]:
+        self._runs += 1
+        stem = self.workdir / f"{self._runs:02d}-{name}"
+        return stem.with_suffix(".out"), stem.with_suffix(".err")
+
+    def config(self, **extra: Any) -> Path:
+        config = {
+            "base_url": self.sim.base_url,
+            "auth_token": self.sim.auth_token,
+            "page_size": self.page_size,
+            **extra,
+        }
+        self._runs += 1
+        return write_json(self.workdir / f"{self._runs:02d}-config.json", config)
+
+    def _run(self, name: str, command: list[str]) -> tuple[Measured, RequestSummary, Path]:
+        stdout, stderr = self._paths(name)
+        before = self.sim.count_requests()
+        measured = measure(command, stdout=stdout, stderr=stderr, env=self.env)
+        if measured.returncode != 0:
+            tail = measured.stderr_tail.replace(self.sim.auth_token, "<auth_token>")
+            raise BenchError(
+                f"{name} exited with {measured.returncode} (full log in {stderr}):\n{tail}"
+            )
+        requests = RequestSummary(self.sim.request_log()[before:])
+        return measured, requests, stdout
+
+    def floor(self, streams: str) -> Sync:
+        out, _ = self._paths(f"floor-{streams}-records")
+        command = [sys.executable, FLOOR, "--base-url", self.sim.base_url]
+        command += ["--page-size", str(self.page_size), "--streams", streams, "--out", str(out)]
+        measured, requests, stdout = self._run(f"floor-{streams}", command)
+        return Sync(f"floor {streams}", measured, requests, int(stdout.read_text()))
+
+    def tap(
+        self,
+        label: str,
+        *,
+        catalog: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+        **config: Any,
+    ) -> Sync:
+        command = [TAP, "--config", str(self.config(**config))]
+        if catalog is not None:
+            self._runs += 1
+            path = write_json(self.workdir / f"{self._runs:02d}-catalog.json", catalog)
+            command += ["--catalog", str(path)]
+        if state is not None:
+            self._runs += 1
+            path = write_json(self.workdir / f"{self._runs:02d}-state.json", state)
+            command += ["--state", str(path)]
+        measured, requests, stdout = self._run(label.replace(" ", "-"), command)
+        output = SingerOutput.read(stdout)
+        return Sync(label, measured, requests, output.total_records, output)
+
+    def best_of(self, repeat: int, run: Any) -> Sync:
+        """The fastest of `repeat` runs, carrying the highest peak RSS seen over all of them."""
+        runs: list[Sync] = [run() for _ in range(repeat)]
+        best = min(runs, key=lambda sync: sync.measured.wall_seconds)
+        best.measured.peak_rss_mb = max(sync.measured.peak_rss_mb for sync in runs)
+        return best
+
+    def timed_command(self, name: str, command: list[str], repeat: int = 3) -> tuple[float, Path]:
+        """Best wall time of a short command such as `--about`, and its last stdout."""
+        walls = []
+        for _ in range(repeat):
+            measured, _, stdout = self._run(name, command)
+            walls.append(measured.wall_seconds)
+        return min(walls), stdout
+
+
+def tap_default_page_size() -> int:
+    about = subprocess.run([TAP, "--about", "--format", "json"], capture_output=True, check=True)
+    settings = orjson.loads(about.stdout)["settings"]["properties"]
+    return int(settings["page_size"]["default"])
+
+
+def main_run(args: argparse.Namespace) -> dict[str, Any]:
+    page_size = args.page_size or tap_default_page_size()
+    results: dict[str, Any] = {"environment": environment(), "parameters": vars(args).copy()}
+    results["parameters"]["page_size"] = page_size
+    workdir = Path(tempfile.mkdtemp(prefix="tap-canary-bench-"))
+    results["workdir"] = str(workdir)
+    print(f"scratch files in {workdir}", file=sys.stderr)
+
+    with SimulatorProcess(incidents=args.incidents, seed=args.seed) as sim:
+        results["simulator_startup_seconds"] = round(sim.startup_seconds, 2)
+        bench = Bench(sim, workdir, page_size)
+
+        about_seconds, _ = bench.timed_command("about", [TAP, "--about"])
+        discover_seconds, catalog_path = bench.timed_command(
+            "discover", [TAP, "--config", str(bench.config()), "--discover"]
+        )
+        catalog = orjson.loads(catalog_path.read_bytes())
+        results["about_seconds"] = round(about_seconds, 3)
+        results["discover_seconds"] = round(discover_seconds, 3)
+
+        progress("incidents: floor and tap")
+        incidents_catalog = select_streams(catalog, ["incidents"])
+        floor_incidents = bench.best_of(args.repeat, lambda: bench.floor("incidents"))
+        tap_incidents = bench.best_of(
+            args.repeat, lambda: bench.tap("tap incidents", catalog=incidents_catalog)
+        )
+        progress("all streams: floor and tap")
+        floor_all = bench.best_of(args.repeat, lambda: bench.floor("all"))
+        tap_all = bench.best_of(args.repeat, lambda: bench.tap("tap all streams"))
+
+        progress("no-change incremental run")
+        assert tap_all.output is not None
+        no_change = bench.tap("tap no-change", state=tap_all.output.final_state)
+
+    results["incidents"] = {
+        "floor": floor_incidents.as_json(),
+        "tap": tap_incidents.as_json(),
+        "ratio": round(ratio(tap_incidents, floor_incidents), 2),
+    }
+    results["all_streams"] = {
+        "floor": floor_all.as_json(),
+        "tap": tap_all.as_json(),
+        "ratio": round(ratio(tap_all, floor_all), 2),
+    }
+    expected_no_change = len(INCREMENTAL_STREAMS) + sum(
+        floor_all.requests.per_stream.get(stream, 0) for stream in SNAPSHOT_STREAMS
+    )
+    results["no_change"] = {**no_change.as_json(), "expected_requests": expected_no_change}
+
+    progress(f"audit-trail backfill of {AUDIT_BACKFILL_DAYS} days at {AUDIT_LATENCY_MS} ms")
+    results["audit_backfill"] = audit_backfill(args, workdir, page_size, catalog)
+
+    if args.memory_check:
+        results["memory"] = memory_check(args, workdir, page_size, incidents_catalog)
+    return results
+
+
+def audit_backfill(
+    args: argparse.Namespace, workdir: Path, page_size: int, catalog: dict[str, Any]
+) -> dict[str, Any]:
+    today = datetime.now(timezone.utc).date()
+    start = today - timedelta(days=AUDIT_BACKFILL_DAYS - 1)
+    with SimulatorProcess(
+        incidents=100,
+        seed=args.seed,
+        latency_ms=AUDIT_LATENCY_MS,
+        audit_days=AUDIT_BACKFILL_DAYS,
+    ) as sim:
+        bench = Bench(sim, workdir, page_size)
+        sync = bench.tap(
+            "tap audit backfill",
+            catalog=select_streams(catalog, ["audit_trail"]),
+            start_date=f"{start.isoformat()}T00:00:00Z",
+        )
+    assert sync.output is not None
+    return {
+        **sync.as_json(),
+        "days_of_history": AUDIT_BACKFILL_DAYS,
+        "latency_ms": AUDIT_LATENCY_MS,
+        "one_request_per_day_would_take_seconds": round(
+            AUDIT_BACKFILL_DAYS * AUDIT_LATENCY_MS / 1000, 1
+        ),
+        "days_with_entries": sync.output.audit_days,
+        "days_checkpointed": sync.output.audit_day_checkpoints,
+        "days_unsorted": sync.output.audit_days_unsorted,
+        "days_out_of_order": sync.output.audit_days_out_of_order,
+    }
+
+
+def memory_check(
+    args: argparse.Namespace, workdir: Path, page_size: int, catalog: dict[str, Any]
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    figures: dict[str, Any] = {}
+    for incidents in MEMORY_SIZES:
+        progress(f"memory check: {incidents:,} incidents")
+        with SimulatorProcess(incidents=incidents, seed=args.seed) as sim:
+            sync = Bench(sim, workdir, page_size).tap("tap memory", catalog=catalog)
+        figures[str(incidents)] = sync.as_json()
+    small, large = (figures[str(n)]["peak_rss_mb"] for n in MEMORY_SIZES)
+    return {
+        "incidents": figures,
+        "growth": round(large / small, 3),
+        "took_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def ratio(tap: Sync, floor: Sync) -> float:
+    return tap.measured.wall_seconds / floor.measured.wall_seconds
+
+
+def progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def environment() -> dict[str, Any]:
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def targets(results: dict[str, Any]) -> list[tuple[bool, str]]:
+    """Each target with whether it is met and the figure that decides it."""
+    checks: list[tuple[bool, str]] = []
+    incidents, everything = results["incidents"], results["all_streams"]
+    checks.append(
+        (
+            incidents["ratio"] <= MAX_INCIDENTS_RATIO,
+            f"incidents full sync within {MAX_INCIDENTS_RATIO}x the floor: {incidents['ratio']}x",
+        )
+    )
+    taps = {
+        "incidents": incidents["tap"],
+        "all streams": everything["tap"],
+        "no-change": results["no_change"],
+        "audit backfill": results["audit_backfill"],
+    }
+    for size, figures in results.get("memory", {}).get("incidents", {}).items():
+        taps[f"{int(size):,} incidents"] = figures
+    peak_name, peak = max(taps.items(), key=lambda item: item[1]["peak_rss_mb"])
+    checks.append(
+        (
+            peak["peak_rss_mb"] <= MAX_PEAK_RSS_MB,
+            f"peak RSS at most {MAX_PEAK_RSS_MB:.0f} MB: {peak['peak_rss_mb']} MB ({peak_name})",
+        )
+    )
+    if "memory" in results:
+        growth = results["memory"]["growth"]
+        checks.append(
+            (
+                growth <= MAX_MEMORY_GROWTH,
+                f"flat memory, 1,000,000 vs 10,000 incidents at most {MAX_MEMORY_GROWTH}x: "
+                f"{growth}x",
+            )
+        )
+    duplicates = sum(figures["duplicate_requests"] for figures in taps.values())
+    checks.append((duplicates == 0, f"no page fetched twice: {duplicates} repeated requests"))
+    page_size = results["parameters"]["page_size"]
+    small_pages = sorted(
+        {
+            f"{stream} limit={limit}"
+            for figures in taps.values()
+            for stream, limits in figures["page_limits"].items()
+            for limit in limits
+            if limit < page_size
+        }
+    )
+    checks.append(
+        (
+            not small_pages,
+            f"every page asks for page_size={page_size}: "
+            + (", ".join(small_pages) if small_pages else "yes"),
+        )
+    )
+    for label, pair in (("incidents", incidents), ("all streams", everything)):
+        tap_requests, floor_requests = pair["tap"]["requests"], pair["floor"]["requests"]
+        extra = {
+            stream: count
+            for stream, count in tap_requests.items()
+            if stream != "audit_trail" and count > floor_requests.get(stream, 0)
+        }
+        checks.append(
+            (
+                not extra,
+                f"{label}: no more pages than the floor fetched"
+                + (f" (tap: {extra}, floor: {floor_requests})" if extra else ""),
+            )
+        )
+        checks.append(
+            (
+                pair["tap"]["records"] == pair["floor"]["records"],
+                f"{label}: the tap emits the floor's {pair['floor']['records']:,} records: "
+                f"{pair['tap']['records']:,}",
+            )
+        )
+    no_change = results["no_change"]
+    checks.append(
+        (
+            no_change["requests_total"] <= no_change["expected_requests"]
+            and no_change["wall_seconds"] < MAX_NO_CHANGE_SECONDS,
+            f"no-change run: {no_change['requests_total']} requests "
+            f"(target {no_change['expected_requests']}), {no_change['wall_seconds']:.2f} s "
+            f"(target < {MAX_NO_CHANGE_SECONDS} s)",
+        )
+    )
+    changed = {
+        stream: count
+        for stream, count in no_change.get("records_per_stream", {}).items()
+        if stream in {*INCREMENTAL_STREAMS, "incident_events"} and count
+    }
+    checks.append((not changed, f"no-change run emits no incremental record: {changed or 'none'}"))
+    audit = results["audit_backfill"]
+    allowed = int(audit["days_of_history"] * MAX_AUDIT_REQUESTS_PER_DAY)
+    checks.append(
+        (
+            0 < audit["requests_total"] <= allowed,
+            f"audit backfill of {audit['days_of_history']} days: {audit['requests_total']} "
+            f"requests (target at most {allowed})",
+        )
+    )
+    checks.append(
+        (
+            audit["days_with_entries"] > 0
+            and audit["days_unsorted"] == 0
+            and audit["days_out_of_order"] == 0
+            and audit["days_checkpointed"] == audit["days_with_entries"],
+            f"audit backfill: {audit['days_with_entries']} days emitted in order, "
+            f"{audit['days_unsorted']} unsorted, {audit['days_checkpointed']} checkpointed",
+        )
+    )
+    return checks
+
+
+def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
+    params = results["parameters"]
+    print()
+    print(
+        f"tap-thinkst-canary benchmark: {params['incidents']:,} incidents, page size "
+        f"{params['page_size']}, seed {params['seed']}, best of {params['repeat']} "
+        f"({results['environment']['commit']}, Python {results['environment']['python']}, "
+        f"{results['environment']['cpus']} CPUs)"
+    )
+    print()
+    header = (
+        f"{'run':<26}{'wall s':>8}{'records':>11}{'records/s':>11}{'peak RSS MB':>13}"
+        f"{'tap/floor':>11}  requests"
+    )
+    print(header)
+    print("-" * (len(header) + 40))
+
+    def row(label: str, figures: dict[str, Any], tap_floor: float | None = None) -> None:
+        requests = ", ".join(f"{stream} {n}" for stream, n in sorted(figures["requests"].items()))
+        print(
+            f"{label:<26}{figures['wall_seconds']:>8.2f}{figures['records']:>11,}"
+            f"{figures['records_per_second']:>11,}{figures['peak_rss_mb']:>13.1f}"
+            f"{(f'{tap_floor:.2f}x' if tap_floor else ''):>11}  {requests or '-'}"
+        )
+
+    row("incidents: floor", results["incidents"]["floor"])
+    row("incidents: tap", results["incidents"]["tap"], results["incidents"]["ratio"])
+    row("all streams: floor", results["all_streams"]["floor"])
+    row("all streams: tap", results["all_streams"]["tap"], results["all_streams"]["ratio"])
+    row("no-change incremental", results["no_change"])
+    audit = results["audit_backfill"]
+    row(f"audit backfill {audit['latency_ms']} ms", audit)
+    for size, figures in results.get("memory", {}).get("incidents", {}).items():
+        row(f"incidents: tap {int(size):,}", figures)
+    print()
+    per_stream = results["all_streams"]["tap"].get("records_per_stream", {})
+    print(
+        "all streams, records per stream: "
+        + ", ".join(f"{stream} {n:,}" for stream, n in sorted(per_stream.items()))
+    )
+    print(
+        f"--about {results['about_seconds']:.2f} s, --discover {results['discover_seconds']:.2f} s"
+        f" (best of 3); simulator startup {results['simulator_startup_seconds']:.1f} s"
+    )
+    print(
+        f"audit backfill: {audit['days_of_history']} days of history in "
+        f"{audit['requests_total']} requests and {audit['wall_seconds']:.1f} s "
+        f"(one request per day would wait {audit['one_request_per_day_would_take_seconds']} s "
+        "on latency alone)"
+    )
+    if "memory" in results:
+        memory = results["memory"]
+        print(f"memory check: growth {memory['growth']}x, took {memory['took_seconds']:.0f} s")
+    print()
+    checks = targets(results)
+    for met, text in checks:
+        print(f"  [{'PASS' if met else 'MISS'}] {text}")
+    print()
+    return checks
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark tap-thinkst-canary against the console simulator and the floor."
+    )
+    parser.add_argument("--incidents", type=int, default=100_000, help="default 100,000")
+    parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    parser.add_argument(
+        "--page-size", type=int, default=None, help="the tap's page_size (default: its own)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each sync N times and keep the fastest"
+    )
+    parser.add_argument(
+        "--memory-check",
+        action="store_true",
+        help="also sync 10,000 and 1,000,000 incidents and compare peak RSS (several minutes)",
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        results = main_run(args)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    checks = report(results)
+    results["targets"] = [{"met": met, "target": text} for met, text in checks]
+    RESULTS.parent.mkdir(exist_ok=True)
+    write_json(RESULTS, results)
+    print(f"figures written to {RESULTS.relative_to(REPO)}")
+    missed = [text for met, text in checks if not met]
+    if args.check and missed:
+        print(f"bench: {len(missed)} target(s) missed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
