@@ -1,1 +1,7 @@
 """An offline double of the Thinkst Canary Console API, for tests, benchmarks and the demo."""
+
+from canary_simulator.console import Console
+from canary_simulator.faults import FAULT_KINDS
+from canary_simulator.server import RequestLogEntry, Simulator
+
+__all__ = ["FAULT_KINDS", "Console", "RequestLogEntry", "Simulator"]
