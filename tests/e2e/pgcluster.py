@@ -160,7 +160,12 @@ class PostgresCluster:
     def stop(self) -> None:
         if self._started:
             self._server_command(
-                str(self.bindir / "pg_ctl"), "--pgdata", str(self.datadir), "-m", "immediate", "stop"
+                str(self.bindir / "pg_ctl"),
+                "--pgdata",
+                str(self.datadir),
+                "-m",
+                "immediate",
+                "stop",
             )
             self._started = False
         if self.root != Path() and self.root.exists():

@@ -1,0 +1,199 @@
+"""`make demo`: the real pipeline against an offline console, into an embedded DuckDB.
+
+Starts the console simulator on a free loopback port, runs
+`meltano run tap-thinkst-canary target-duckdb`, stops the simulator and prints what landed.
+Everything the demo keeps lives in `output/` (the DuckDB file, Meltano's state, the logs).
+Each run finds a console that has moved on: more incidents, and one incident acknowledged, so
+the second run shows an incremental sync. Delete `output/` to start over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from canary_simulator import Console, Simulator
+from demo.queries import TABLES, load_queries
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "output"
+DATABASE = OUTPUT / "canary.duckdb"
+RUN_COUNTER = OUTPUT / "demo-runs"
+MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
+
+SEED = 2024
+FIRST_RUN_INCIDENTS = 300
+NEW_INCIDENTS_PER_RUN = 40
+
+
+def main() -> int:
+    OUTPUT.mkdir(exist_ok=True)
+    run = next_run_number()
+    console = Console(seed=SEED, incidents=FIRST_RUN_INCIDENTS)
+    if run > 1:
+        console.add_incidents(NEW_INCIDENTS_PER_RUN * (run - 1))
+    acknowledged = acknowledge_one_open_incident(console) if run > 1 else None
+
+    heading(f"Run {run}: a console with {console.incident_count()} incidents")
+    if acknowledged:
+        print(f"Since the last run, {NEW_INCIDENTS_PER_RUN} incidents arrived and one was")
+        print(f"acknowledged ({acknowledged}).")
+    before = row_counts()
+    token = secrets.token_urlsafe(24)
+    with Simulator(console, auth_token=token, host="127.0.0.1", port=0) as simulator:
+        print(f"Console simulator listening on {simulator.base_url}")
+        started = time.monotonic()
+        emitted = run_meltano(simulator.base_url, token, run)
+        elapsed = time.monotonic() - started
+        requests = simulator.request_counts()
+        since = [
+            entry.params.get("incidents_since")
+            for entry in simulator.requests
+            if entry.path.endswith("/incidents/all") and "incidents_since" in entry.params
+        ]
+    print(f"Console simulator stopped. The pipeline took {elapsed:.1f} s.")
+
+    after = row_counts()
+    heading("What this run synced")
+    if since:
+        print(f"The tap asked for incidents with updated_id > {since[0]}", end="")
+        print(" (everything)." if str(since[0]) in ("", "0") else " (its bookmark).")
+    print(f"API requests: {sum(requests.values())} ({describe_requests(requests)})")
+    print_table(
+        ["table", "records synced", "rows before", "rows now"],
+        [
+            [table, emitted.get(table, "?"), before.get(table, 0), after.get(table, 0)]
+            for table in TABLES
+        ],
+    )
+
+    with duckdb.connect(str(DATABASE), read_only=True) as connection:
+        for query in load_queries():
+            heading(query.title)
+            cursor = connection.execute(query.sql)
+            print_table([column[0] for column in cursor.description or ()], cursor.fetchall())
+    print()
+    print(f"The data is in {DATABASE.relative_to(ROOT)}.")
+    print("Run `make demo` again for an incremental run; delete output/ to start over.")
+    return 0
+
+
+def next_run_number() -> int:
+    """Counts demo runs; a missing DuckDB file means a fresh start, so Meltano's state goes too."""
+    previous = int(RUN_COUNTER.read_text()) if RUN_COUNTER.exists() and DATABASE.exists() else 0
+    if previous == 0:
+        for stale in (DATABASE, OUTPUT / "meltano.db"):
+            stale.unlink(missing_ok=True)
+    RUN_COUNTER.write_text(str(previous + 1))
+    return previous + 1
+
+
+def acknowledge_one_open_incident(console: Console) -> str | None:
+    for incident in console.iter_incidents():
+        description = incident.get("description") or {}
+        if str(description.get("acknowledged", "")).lower() == "false":
+            console.acknowledge(str(incident["id"]))
+            return str(incident["id"])
+    return None
+
+
+def run_meltano(base_url: str, token: str, run: int) -> dict[str, int]:
+    """Runs the pipeline; returns the records the tap emitted per stream, from its metrics."""
+    environment = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # The demo's state lives beside its DuckDB file, so deleting output/ starts over.
+        "MELTANO_DATABASE_URI": f"sqlite:///{OUTPUT / 'meltano.db'}",
+        "TAP_THINKST_CANARY_BASE_URL": base_url,
+        "TAP_THINKST_CANARY_AUTH_TOKEN": token,
+        "TARGET_DUCKDB_FILEPATH": str(DATABASE),
+    }
+    log = OUTPUT / f"demo-run-{run}.log"
+    command = [str(MELTANO), "--log-format=json", "run", "tap-thinkst-canary", "target-duckdb"]
+    print(f"$ {' '.join(command[:1] + command[2:])}   (log: {log.relative_to(ROOT)})")
+    with log.open("w", encoding="utf-8") as log_file:
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    if result.returncode != 0:
+        print("\n".join(lines[-20:]), file=sys.stderr)
+        raise SystemExit(f"meltano run failed (exit {result.returncode}); the full log is in {log}")
+    return records_per_stream(lines)
+
+
+def records_per_stream(log_lines: Iterable[str]) -> dict[str, int]:
+    """Sums the SDK's `record_count` metrics the tap logged, per stream."""
+    counts: Counter[str] = Counter()
+    for line in log_lines:
+        try:
+            event = str(json.loads(line).get("event", ""))
+        except (ValueError, AttributeError):
+            continue
+        _, marker, payload = event.partition("METRIC: ")
+        if not marker:
+            continue
+        try:
+            metric: dict[str, Any] = json.loads(payload)
+        except ValueError:
+            continue
+        if metric.get("metric") == "record_count":
+            counts[str(metric.get("tags", {}).get("stream"))] += int(metric.get("value", 0))
+    return dict(counts)
+
+
+def row_counts() -> dict[str, int]:
+    if not DATABASE.exists():
+        return {}
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(DATABASE), read_only=True) as connection:
+        for table in TABLES:
+            try:
+                row = connection.execute(f"SELECT count(*) FROM canary.{table}").fetchone()
+            except duckdb.CatalogException:
+                continue
+            counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def describe_requests(counts: Counter[str]) -> str:
+    return ", ".join(f"{path} {count}" for path, count in sorted(counts.items()))
+
+
+def heading(title: str) -> None:
+    print(f"\n== {title} ==")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int = 40) -> None:
+    cells = [[shorten(value, width) for value in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(value.ljust(w) for value, w in zip(row, widths, strict=True)))
+    if not rows:
+        print("(no rows)")
+
+
+def shorten(value: Any, width: int) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

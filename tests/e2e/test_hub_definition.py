@@ -1,0 +1,121 @@
+"""The Meltano Hub definition: current with `--about`, and usable by a fresh Meltano project."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from canary_simulator import Simulator
+from e2e.conftest import AUTH_TOKEN
+from e2e.pipeline import ROOT, TAP, meltano_env, require_meltano, run
+
+HUB_FILE = ROOT / "meltano-hub" / "tap-thinkst-canary.yml"
+HUB_FIELDS = {
+    "name",
+    "namespace",
+    "variant",
+    "label",
+    "pip_url",
+    "executable",
+    "description",
+    "docs",
+    "repo",
+    "capabilities",
+    "settings",
+    "settings_group_validation",
+    "keywords",
+}
+
+
+def test_generated_files_match_the_tap() -> None:
+    """The Hub file, meltano.yml's extractor and the README tables are current with the code."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "generate_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_hub_definition_describes_every_setting_of_about() -> None:
+    definition = yaml.safe_load(HUB_FILE.read_text())
+    assert set(definition) >= HUB_FIELDS
+    assert "meltano_sdk" in definition["keywords"]
+
+    about = json.loads(
+        subprocess.run(
+            [str(TAP), "--about", "--format=json"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    settings = {setting["name"]: setting for setting in definition["settings"]}
+    assert set(settings) == set(about["settings"]["properties"])
+    for name, setting in settings.items():
+        assert {"kind", "label", "description"} <= set(setting), name
+    assert settings["auth_token"]["sensitive"] is True
+    assert [name for name, s in settings.items() if s.get("sensitive")] == ["auth_token"]
+    assert {"catalog", "discover", "state", "about", "stream-maps", "schema-flattening"} <= set(
+        definition["capabilities"]
+    )
+    assert sorted(map(sorted, definition["settings_group_validation"])) == [
+        ["auth_token", "base_url"],
+        ["auth_token", "domain"],
+    ]
+
+
+@pytest.mark.e2e
+def test_fresh_meltano_project_adds_the_extractor_from_the_file_and_runs_it(
+    e2e_simulator: Simulator, tmp_path: Path
+) -> None:
+    meltano = require_meltano()
+    project = tmp_path / "project"
+    # MELTANO_HUB_URL points at a closed loopback port: a Hub lookup would fail the test.
+    env = meltano_env(tmp_path)
+    env.pop("MELTANO_DATABASE_URI")
+    run([meltano, "init", "--no-usage-stats", project], cwd=tmp_path, env=env)
+    run(
+        [
+            meltano,
+            "add",
+            "--plugin-type",
+            "extractor",
+            "tap-thinkst-canary",
+            "--from-ref",
+            HUB_FILE,
+            "--no-install",
+        ],
+        cwd=project,
+        env=env,
+    )
+
+    config = yaml.safe_load((project / "meltano.yml").read_text())
+    (extractor,) = config["plugins"]["extractors"]
+    assert set(config["plugins"]) == {"extractors"}
+    assert extractor["name"] == "tap-thinkst-canary"
+    assert extractor["settings"] == yaml.safe_load(HUB_FILE.read_text())["settings"]
+
+    # The Hub installs from PyPI; this checkout stands in for the published package.
+    extractor["pip_url"] = str(ROOT)
+    (project / "meltano.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    run([meltano, "install", "--plugin-type", "extractor"], cwd=project, env=env)
+
+    env["TAP_THINKST_CANARY_BASE_URL"] = e2e_simulator.base_url
+    env["TAP_THINKST_CANARY_AUTH_TOKEN"] = AUTH_TOKEN
+    listed = run([meltano, "config", "tap-thinkst-canary", "list"], cwd=project, env=env)
+    assert "page_size" in listed.stdout
+    assert AUTH_TOKEN not in listed.stdout + listed.stderr
+
+    invoked = run([meltano, "invoke", "tap-thinkst-canary"], cwd=project, env=env)
+    records = [
+        json.loads(line)
+        for line in invoked.stdout.splitlines()
+        if line.startswith("{") and '"type":"RECORD"' in line.replace(" ", "")
+    ]
+    incidents = {r["record"]["id"] for r in records if r["stream"] == "incidents"}
+    assert incidents == e2e_simulator.console.incident_ids()
+    assert AUTH_TOKEN not in invoked.stdout + invoked.stderr

@@ -1,0 +1,75 @@
+"""Plain Singer: `tap-thinkst-canary --config ... | target-jsonl --config ...`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from canary_simulator import Simulator
+from e2e.conftest import AUTH_TOKEN
+from e2e.pipeline import (
+    KEYS,
+    ROOT,
+    STREAMS,
+    TAP,
+    expected_counts,
+    plugin_executable,
+    read_jsonl,
+    write_json,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_tap_piped_into_target_jsonl_lands_every_record(
+    e2e_simulator: Simulator, tmp_path: Path
+) -> None:
+    console = e2e_simulator.console
+    destination = tmp_path / "jsonl"
+    destination.mkdir()
+    tap_config = write_json(
+        tmp_path / "tap.json", {"base_url": e2e_simulator.base_url, "auth_token": AUTH_TOKEN}
+    )
+    target_config = write_json(
+        tmp_path / "target.json", {"destination_path": str(destination), "do_timestamp_file": False}
+    )
+
+    tap = subprocess.Popen(
+        [str(TAP), "--config", str(tap_config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=(tmp_path / "tap.log").open("w"),
+    )
+    target = subprocess.run(
+        [str(plugin_executable("loaders", "target-jsonl")), "--config", str(target_config)],
+        stdin=tap.stdout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert tap.stdout is not None
+    tap.stdout.close()
+    assert tap.wait(timeout=60) == 0, (tmp_path / "tap.log").read_text()[-3000:]
+    assert target.returncode == 0, target.stderr[-3000:]
+
+    expected = expected_counts(console)
+    for stream in STREAMS:
+        rows = read_jsonl(destination / f"{stream}.jsonl")
+        assert len(rows) == expected[stream], stream
+        keys = {tuple(row[key] for key in KEYS[stream]) for row in rows}
+        assert len(keys) == len(rows), f"{stream} has duplicate keys"
+    incident_ids = {row["id"] for row in read_jsonl(destination / "incidents.jsonl")}
+    assert incident_ids == console.incident_ids()
+
+    # target-jsonl echoes the last STATE it received: the incidents bookmark is the console's top.
+    final_state = json.loads(target.stdout.strip().splitlines()[-1])
+    bookmark = final_state["bookmarks"]["incidents"]["replication_key_value"]
+    assert int(bookmark) == console.max_updated_id()
+
+    everything = [target.stdout, target.stderr, (tmp_path / "tap.log").read_text()]
+    everything += [path.read_text() for path in destination.iterdir()]
+    assert not any(AUTH_TOKEN in text for text in everything)
