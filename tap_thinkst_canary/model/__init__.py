@@ -1,0 +1,132 @@
+"""The typed data model: JSON schemas and the functions that turn API objects into records.
+
+Every stream has a schema (``*_SCHEMA``) and a pure function that turns one raw API
+object into a record of that schema. The functions never raise on odd input and
+never change their input.
+
+General rules
+-------------
+
+* **Types.** Strings that hold numbers, booleans or instants become integers,
+  booleans and date-times: ``"8080"`` -> ``8080``, ``"True"`` -> ``true``,
+  ``"1586338742"`` and ``"2020-04-08 09:39:02 UTC+0000"`` -> ``"2020-04-08T09:39:02Z"``.
+  Every date-time is RFC 3339 in UTC with a ``Z``; sub-second precision is kept
+  (``"1586249510.069870"`` -> ``"2020-04-07T08:51:50.069870Z"``). ``*_std`` values
+  given in another time zone (``tz`` parameter) are converted to UTC.
+* **One column per instant.** When the API renders one instant several ways
+  (``created``/``created_std``, ``updated_time``/``updated_std``/``updated``), one
+  ``*_at`` column holds it and the redundant renderings are dropped; a rendering
+  that disagrees with the column is kept in ``extra``.
+* **Nothing is lost.** Fields without a typed column are kept, under their
+  original names, in the JSON object column ``extra``. A value that cannot be
+  converted to its column's type (``"src_port": "n/a"``) leaves the column null
+  and is kept raw in ``extra``. An empty string in a number, boolean or date-time
+  column reads as null.
+* ``local_time`` values carry no time zone and stay strings.
+
+Streams
+-------
+
+``incidents`` (key ``id``, replication key ``updated_id``): one flat record per
+incident. The incident's own keys keep their names except ``updated_time`` ->
+``updated_at``. The keys of its ``description`` object are promoted onto the
+record: ``description`` (what happened, e.g. "SSH Login Attempt"), ``logtype``,
+``created``/``created_std`` -> ``created_at``, ``acknowledged`` and ``notified``
+(booleans), ``events_count``, ``src_port`` and ``dst_port`` (integers), ``name``
+-> ``node_name``, and ``node_id``, ``flock_id``, ``flock_name``, ``src_host``,
+``src_host_reverse``, ``dst_host``, ``ip_address``, ``mac_address``, ``ippers``,
+``local_time``, ``memo`` unchanged. ``logtype_name`` and ``logtype_category`` come
+from the logtype catalogue. ``events`` is an array of event objects, typed like the
+``incident_events`` rows. Unknown keys of ``description`` are kept in
+``extra.description``.
+
+``incident_events`` (key ``incident_id``, ``position``): one row per event, with
+the incident's ``incident_id``, ``incident_updated_id``, ``flock_id``, ``node_id``,
+``logtype``, ``logtype_name`` and ``logtype_category``, the event's ``position``
+(from 0), its ``timestamp`` (from ``timestamp``/``timestamp_std``) and typed columns
+for the attributes every logtype documents. Spellings of one attribute share one
+column, in any capitalisation: ``USERNAME``/``USER``/``User``/``cmd_user_name``/
+``ms_macro_username``/``windows_desktopini_access_username`` -> ``username``;
+``DOMAIN``/``DOMAINNAME`` -> ``domain``; ``HOST``/``HOSTNAME`` -> ``hostname``;
+``KEY``/``client_public_key`` -> ``public_key``; ``CMD``/``NTP_CMD`` -> ``command``;
+``PATH`` -> ``http_path``; ``METHOD`` -> ``http_method``; ``RESPONSE`` ->
+``http_response_code``; ``USERAGENT`` -> ``user_agent``; ``headers``/``HEADERS`` ->
+``headers``; ``type`` -> ``token_type``; ``kind`` -> ``token_kind``; ``ports``
+(``"23,80,443"``) -> an array of integers; the port map of a consolidated port scan
+-> ``ports_scanned``; NMAP packet fields -> ``ip_id``, ``ip_length``, ``ip_ttl``,
+``tcp_window``, ``tcp_syn``, ``tcp_ack``...; the full list is in ``events.py`` and
+in the schema's descriptions. Event objects are sparse: a column appears only when
+the event has a value for it. What the documentation does not describe is kept in
+``extra``.
+
+``audit_trail`` (key ``id``): ``id`` integer, ``timestamp`` date-time,
+``additional_information`` JSON object, and ``action_type``, ``message``, ``user``,
+``user_ip``, ``user_browser_agent``, ``user_browser_language``, ``flock_id``.
+
+``birds`` (key ``id``): ``live`` and the ``ignore_notifications*`` flags booleans;
+``uptime``, ``netmask``, ``reconnect_count``, ``service_count`` integers;
+``first_seen_std``/``first_seen`` -> ``first_seen_at``, ``last_seen_std``/
+``last_seen`` -> ``last_seen_at``, ``updated_timestamp``/``updated_std``/``updated``
+-> ``updated_at``, ``last_heartbeat`` -> ``last_heartbeat_at``; ``flock_id``.
+
+``tokens`` (key ``canarytoken``): ``created``/``created_printable`` ->
+``created_at``; ``enabled`` and ``browser_scanner_enabled`` booleans;
+``triggered_count``, ``unacked_alert_count``, ``updated_id`` integers; ``renders``
+object. Live credentials are replaced by ``"[REDACTED]"`` unless redaction is
+turned off: ``factory_auth``, ``secret_access_key``, private keys, API keys,
+passwords, the bait card of credit-card tokens, any field whose name says it holds a
+secret, and the credential lines and private-key blocks inside ``renders``.
+
+``flocks`` (key ``flock_id``): ``name``, ``note``, device and token counts
+(``online_devices``, ``offline_devices``, ``total_tokens``, ``enabled_tokens``,
+``disabled_tokens``, ``incident_count``), ``devices``, the flock's notification
+settings (``email_notifications``, ``sms_notifications``, ``summary_emails``,
+``webhook_notifications``, ``ip_ignorelist``: ``Global`` means the console-wide
+setting applies), the console-wide toggles (``console_email_notifications``...),
+and the whole ``settings`` and ``global_settings`` objects as JSON.
+
+Logtype catalogue
+-----------------
+
+``LOGTYPES`` maps every documented logtype code to ``(name, category)``, e.g.
+``"4002"`` -> ``("SSH Login Attempt", "SSH")`` and ``"17012"`` ->
+``("Canarytoken: AWS ID", "Canarytoken")``. It is generated from the API
+documentation by ``scripts/generate_logtypes.py``.
+"""
+
+from tap_thinkst_canary.model._table import REDACTED
+from tap_thinkst_canary.model.audit import AUDIT_ENTRY_SCHEMA, audit_record
+from tap_thinkst_canary.model.birds import BIRD_SCHEMA, bird_record
+from tap_thinkst_canary.model.flocks import FLOCK_SCHEMA, flock_record, flock_records
+from tap_thinkst_canary.model.incidents import (
+    INCIDENT_EVENT_SCHEMA,
+    INCIDENT_SCHEMA,
+    incident_event_records,
+    incident_event_rows,
+    incident_record,
+)
+from tap_thinkst_canary.model.logtypes import LOGTYPES, Logtype, logtype_category, logtype_name
+from tap_thinkst_canary.model.tokens import TOKEN_SCHEMA, redact_token, token_record
+
+__all__ = [
+    "AUDIT_ENTRY_SCHEMA",
+    "BIRD_SCHEMA",
+    "FLOCK_SCHEMA",
+    "INCIDENT_EVENT_SCHEMA",
+    "INCIDENT_SCHEMA",
+    "LOGTYPES",
+    "REDACTED",
+    "TOKEN_SCHEMA",
+    "Logtype",
+    "audit_record",
+    "bird_record",
+    "flock_record",
+    "flock_records",
+    "incident_event_records",
+    "incident_event_rows",
+    "incident_record",
+    "logtype_category",
+    "logtype_name",
+    "redact_token",
+    "token_record",
+]

@@ -1,0 +1,328 @@
+"""Value converters: API strings in, typed JSON values out.
+
+Every converter takes one raw value and returns the typed value, ``None`` for an
+absent value (``null`` or an empty string), or :data:`INVALID` when the value is
+present but cannot be read as the declared type. Converters never raise: the
+caller keeps an :data:`INVALID` value's raw form in ``extra`` so nothing is lost.
+
+Date-times come out in one form only: RFC 3339 in UTC with a ``Z`` suffix,
+``YYYY-MM-DDTHH:MM:SSZ``, with ``.ffffff`` microseconds only when the source has
+a non-zero fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Final
+
+
+class _Invalid:
+    """Marker for a value that is present but not of its column's type."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID: Final = _Invalid()
+
+Converter = Callable[[Any], Any]
+
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+_SECONDS_PER_DAY: Final = 86_400
+_TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
+_FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
+_MONTHS: Final = {
+    name: f"{number:02d}"
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+# Zone suffixes that name UTC without an explicit offset.
+_UTC_NAMES: Final = frozenset({"", "Z", "UTC", "GMT", "(UTC)", "(GMT)", "UTC+0000", "GMT+0000"})
+
+
+def to_string(value: Any) -> Any:
+    """Strings pass through; numbers become their decimal text."""
+    if value is None or type(value) is str:
+        return value
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return str(value)
+    return INVALID
+
+
+def to_integer(value: Any) -> Any:
+    """Integers, integral floats and decimal strings such as ``"8080"``."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if value is None:
+        return None
+    if kind is str:
+        text = value.strip()
+        if not text:
+            return None
+        if "_" in text:
+            return INVALID
+        try:
+            return int(text)
+        except ValueError:
+            return _integral_float(text)
+    if kind is float and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return INVALID
+
+
+def _integral_float(text: str) -> Any:
+    try:
+        number = float(text)
+    except ValueError:
+        return INVALID
+    if math.isfinite(number) and number.is_integer():
+        return int(number)
+    return INVALID
+
+
+def to_number(value: Any) -> Any:
+    """Finite numbers and numeric strings such as ``"19579.0"``."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else INVALID
+    if kind is int:
+        return value
+    if value is None:
+        return None
+    if kind is str:
+        text = value.strip()
+        if not text:
+            return None
+        if "_" in text:
+            return INVALID
+        try:
+            number = float(text)
+        except ValueError:
+            return INVALID
+        return number if math.isfinite(number) else INVALID
+    return INVALID
+
+
+def to_boolean(value: Any) -> Any:
+    """Booleans, ``"True"``/``"False"`` (any case), ``"yes"``/``"no"``, 0 and 1."""
+    kind = type(value)
+    if kind is bool:
+        return value
+    if value is None:
+        return None
+    if kind is str:
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+        return None if not word else INVALID
+    if kind is int and value in (0, 1):
+        return bool(value)
+    return INVALID
+
+
+def to_flag(value: Any) -> Any:
+    """A flag that is set by its mere presence (``SYN``/``ACK`` in scan events).
+
+    An explicit false value still reads as false.
+    """
+    if value is None:
+        return True
+    typed = to_boolean(value)
+    return True if typed is None or typed is INVALID else typed
+
+
+def to_object(value: Any) -> Any:
+    if value is None or type(value) is dict:
+        return value
+    return INVALID
+
+
+def to_array(value: Any) -> Any:
+    if value is None or type(value) is list:
+        return value
+    return INVALID
+
+
+def to_port_list(value: Any) -> Any:
+    """``"23,80,443"`` or ``[23, "80"]`` -> ``[23, 80, 443]``."""
+    if value is None:
+        return None
+    if type(value) is str:
+        items: list[Any] = [item for item in value.replace(";", ",").split(",") if item.strip()]
+    elif type(value) is list:
+        items = value
+    else:
+        return INVALID
+    ports = []
+    for item in items:
+        port = to_integer(item)
+        if port is None or port is INVALID:
+            return INVALID
+        ports.append(port)
+    return ports
+
+
+def to_datetime(value: Any) -> Any:
+    """Any instant the API writes, as an RFC 3339 UTC string.
+
+    Accepted forms: epoch seconds as a number or string (``1586338742``,
+    ``"1586249510.069870"``), ``*_std`` values (``2020-04-08 09:39:02 UTC+0000``,
+    in any offset), ISO 8601, ``2020-04-07 08:51:50 (UTC)``, HTTP dates
+    (``Wed, 08 Apr 2020 10:55:09 GMT``) and JavaScript dates
+    (``Tue Apr 14 2020 22:11:18 GMT+0000 (UTC)``).
+    """
+    kind = type(value)
+    if kind is int:
+        return _format_epoch(value, 0)
+    if kind is str:
+        text = value.strip()
+        if not text:
+            return None
+        head = text[0]
+        if head.isdigit():
+            if len(text) >= 19 and text[4] == "-":
+                return _from_calendar_text(text)
+            return _from_epoch_text(text)
+        if head == "-":
+            return _from_epoch_text(text)
+        if len(text) >= 25 and text[3] == ",":
+            return _from_http_date(text)
+        return _from_javascript_date(text)
+    if value is None:
+        return None
+    if kind is float:
+        if not math.isfinite(value):
+            return INVALID
+        micros = round(value * 1_000_000)
+        seconds, micros = divmod(micros, 1_000_000)
+        return _format_epoch(seconds, micros)
+    return INVALID
+
+
+def same_instant(first: str, second: str) -> bool:
+    """Whether two converted date-times name the same second."""
+    return first[:19] == second[:19]
+
+
+@lru_cache(maxsize=65_536)
+def _day_text(days_since_epoch: int) -> str:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch).isoformat()
+
+
+def _format_epoch(seconds: int, micros: int) -> Any:
+    days, second_of_day = divmod(seconds, _SECONDS_PER_DAY)
+    try:
+        day = _day_text(days)
+    except (ValueError, OverflowError):
+        return INVALID
+    hour, rest = divmod(second_of_day, 3600)
+    minute, second = divmod(rest, 60)
+    if micros:
+        return f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{micros:06d}Z"
+    return f"{day}T{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+def _from_epoch_text(text: str) -> Any:
+    whole, dot, fraction = text.partition(".")
+    negative = whole.startswith("-")
+    digits = whole[1:] if negative else whole
+    if not (digits.isascii() and digits.isdigit()):
+        return INVALID
+    if dot and not (fraction.isascii() and fraction.isdigit()):
+        return INVALID
+    seconds = int(digits)
+    micros = int((fraction + "000000")[:6]) if fraction else 0
+    if negative:
+        seconds = -seconds
+        if micros:
+            seconds, micros = seconds - 1, 1_000_000 - micros
+    return _format_epoch(seconds, micros)
+
+
+def _from_calendar_text(text: str) -> Any:
+    # 'YYYY-MM-DD HH:MM:SS[.ffffff][ zone]' where zone is an offset, a UTC name,
+    # or a name followed by an offset ('UTC+0000', 'SAST+0200').
+    day, clock = text[:10], text[11:19]
+    rest = text[19:]
+    micros = 0
+    if rest.startswith("."):
+        end = 1
+        while end < len(rest) and rest[end].isdigit():
+            end += 1
+        fraction = rest[1:end]
+        if not fraction:
+            return INVALID
+        micros = int((fraction + "000000")[:6])
+        rest = rest[end:]
+    offset = _offset_minutes(rest.strip())
+    if offset is None:
+        return INVALID
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:
+        return INVALID
+    if text[10] not in "T ":
+        return INVALID
+    if offset:
+        try:
+            moment -= timedelta(minutes=offset)
+        except OverflowError:
+            return INVALID
+        day, clock = moment.date().isoformat(), moment.time().isoformat()
+    if micros:
+        return f"{day}T{clock}.{micros:06d}Z"
+    return f"{day}T{clock}Z"
+
+
+def _offset_minutes(zone: str) -> int | None:
+    """Minutes east of UTC for a zone suffix, or None when it is not readable."""
+    if zone in _UTC_NAMES:
+        return 0
+    if zone.endswith(")"):
+        # 'GMT+0000 (UTC)': the offset before the parenthesised name decides.
+        zone = zone.partition("(")[0].strip()
+        if zone in _UTC_NAMES:
+            return 0
+    sign_at = max(zone.rfind("+"), zone.rfind("-"))
+    if sign_at < 0:
+        return None
+    digits = zone[sign_at + 1 :].replace(":", "")
+    if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
+        return None
+    minutes = int(digits[:2]) * 60 + int(digits[2:])
+    return -minutes if zone[sign_at] == "-" else minutes
+
+
+def _from_http_date(text: str) -> Any:
+    # 'Wed, 08 Apr 2020 10:55:09 GMT'
+    parts = text.split()
+    if len(parts) != 6 or parts[5] not in ("GMT", "UTC"):
+        return INVALID
+    _, day, month_name, year, clock, _ = parts
+    month = _MONTHS.get(month_name)
+    if month is None or len(day) != 2 or len(year) != 4:
+        return INVALID
+    return _from_calendar_text(f"{year}-{month}-{day} {clock} UTC")
+
+
+def _from_javascript_date(text: str) -> Any:
+    # 'Tue Apr 14 2020 22:11:18 GMT+0000 (UTC)'
+    parts = text.split(None, 5)
+    if len(parts) < 5:
+        return INVALID
+    _, month_name, day, year, clock = parts[:5]
+    zone = parts[5] if len(parts) == 6 else ""
+    month = _MONTHS.get(month_name)
+    if month is None or len(day) != 2 or len(year) != 4 or len(clock) != 8:
+        return INVALID
+    return _from_calendar_text(f"{year}-{month}-{day} {clock} {zone}")

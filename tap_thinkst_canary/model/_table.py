@@ -1,0 +1,175 @@
+"""Declarative column tables: one declaration gives both the JSON schema and the converter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from tap_thinkst_canary.model._convert import (
+    INVALID,
+    Converter,
+    same_instant,
+    to_array,
+    to_boolean,
+    to_datetime,
+    to_flag,
+    to_integer,
+    to_number,
+    to_object,
+    to_port_list,
+    to_string,
+)
+
+REDACTED: Final = "[REDACTED]"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A column type: its JSON schema and the converter that produces it."""
+
+    schema: Mapping[str, Any]
+    convert: Converter
+    is_datetime: bool = False
+
+
+def _to_string_list(value: Any) -> Any:
+    if value is None:
+        return None
+    if type(value) is list and all(type(item) is str for item in value):
+        return value
+    return INVALID
+
+
+STRING: Final = Kind({"type": ["string", "null"]}, to_string)
+INTEGER: Final = Kind({"type": ["integer", "null"]}, to_integer)
+NUMBER: Final = Kind({"type": ["number", "null"]}, to_number)
+BOOLEAN: Final = Kind({"type": ["boolean", "null"]}, to_boolean)
+FLAG: Final = Kind({"type": ["boolean", "null"]}, to_flag)
+DATETIME: Final = Kind({"type": ["string", "null"], "format": "date-time"}, to_datetime, True)
+OBJECT: Final = Kind({"type": ["object", "null"], "additionalProperties": True}, to_object)
+ARRAY: Final = Kind({"type": ["array", "null"], "items": {}}, to_array)
+STRING_ARRAY: Final = Kind(
+    {"type": ["array", "null"], "items": {"type": "string"}}, _to_string_list
+)
+PORT_LIST: Final = Kind({"type": ["array", "null"], "items": {"type": "integer"}}, to_port_list)
+
+EXTRA_SCHEMA: Final[Mapping[str, Any]] = {
+    "type": ["object", "null"],
+    "additionalProperties": True,
+    "description": "Every field the API sent that has no typed column, or whose value could not "
+    "be converted to its column's type, under its original name.",
+}
+
+
+# Marks raw keys a table skips because its caller converts them (nested objects).
+_HANDLED_ELSEWHERE: Final[tuple[str, Converter, bool]] = ("", to_string, False)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One typed output column, read from one or more raw keys.
+
+    When several raw keys feed a column (an epoch and its ``*_std`` rendering),
+    the first usable value wins and the others are dropped only if they agree
+    with it; a disagreeing value is kept in ``extra``.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    sources: tuple[str, ...] = field(default=())
+
+    def raw_keys(self) -> tuple[str, ...]:
+        return self.sources or (self.name,)
+
+    def schema(self) -> dict[str, Any]:
+        return {**self.kind.schema, "description": self.description}
+
+
+class Table:
+    """A set of columns compiled into a raw-key lookup for one pass over a raw object."""
+
+    def __init__(
+        self,
+        columns: Iterable[Column],
+        *,
+        any_case: bool = False,
+        handled_elsewhere: Iterable[str] = (),
+    ) -> None:
+        self.columns: tuple[Column, ...] = tuple(columns)
+        names = [column.name for column in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate column names in {names}")
+        self._template: dict[str, Any] = dict.fromkeys(names)
+        keymap: dict[str, tuple[str, Converter, bool]] = {}
+        for column in self.columns:
+            target = (column.name, column.kind.convert, column.kind.is_datetime)
+            for key in column.raw_keys():
+                if key in keymap:
+                    raise ValueError(f"raw key {key!r} feeds two columns")
+                keymap[key] = target
+        if any_case:
+            # Different logtypes spell the same field USERNAME, username or Username.
+            for key, target in list(keymap.items()):
+                for variant in (key.lower(), key.upper(), key.title()):
+                    keymap.setdefault(variant, target)
+        for key in handled_elsewhere:
+            keymap[key] = _HANDLED_ELSEWHERE
+        self._keymap = keymap
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._template)
+
+    @property
+    def raw_keys(self) -> frozenset[str]:
+        return frozenset(self._keymap)
+
+    def column_for(self, raw_key: str) -> str | None:
+        target = self._keymap.get(raw_key)
+        return target[0] if target else None
+
+    def properties(self) -> dict[str, dict[str, Any]]:
+        return {column.name: column.schema() for column in self.columns}
+
+    def blank(self) -> dict[str, Any]:
+        return self._template.copy()
+
+    def fill(self, raw: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any] | None:
+        """Convert ``raw`` into the columns of ``out``; return what belongs in ``extra``.
+
+        ``out`` may be a full row (every column present, most None) or a sparse one
+        that only receives the columns ``raw`` has values for.
+        """
+        extra: dict[str, Any] | None = None
+        keymap = self._keymap
+        for key, value in raw.items():
+            target = keymap.get(key)
+            if target is not None:
+                if target is _HANDLED_ELSEWHERE:
+                    continue
+                name, convert, is_datetime = target
+                typed = convert(value)
+                if typed is not INVALID:
+                    if typed is None:
+                        continue
+                    current = out.get(name)
+                    if current is None:
+                        out[name] = typed
+                        continue
+                    if typed == current:
+                        continue
+                    if is_datetime and same_instant(current, typed):
+                        # Keep whichever rendering carries the finer precision.
+                        if len(typed) > len(current):
+                            out[name] = typed
+                        continue
+            if extra is None:
+                extra = {}
+            extra[key] = value
+        return extra
+
+
+def object_schema(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": dict(properties)}
