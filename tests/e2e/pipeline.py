@@ -91,3 +91,29 @@ def write_json(path: Path, data: Mapping[str, Any]) -> Path:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as file:
         return [json.loads(line) for line in file if line.strip()]
+
+
+def move_console_on(console: Console) -> str:
+    """New incidents, one incident acknowledged, new audit entries and a new bird.
+
+    Returns the id of the acknowledged incident, which a second sync must upsert.
+    """
+    opened = next(
+        str(incident["id"])
+        for incident in console.iter_incidents()
+        if str(incident.get("description", {}).get("acknowledged")).lower() == "false"
+    )
+    console.add_incidents(4)
+    console.acknowledge(opened)
+    console.add_audit_entries(2)
+    console.add_bird()
+    return opened
+
+
+def incidents_since(requests: Iterable[Any]) -> list[str]:
+    """The `incidents_since` of each incidents request in a simulator's request log."""
+    return [
+        str(entry.params["incidents_since"])
+        for entry in requests
+        if entry.path.endswith("/incidents/all") and "incidents_since" in entry.params
+    ]

@@ -16,7 +16,9 @@ from e2e.pipeline import (
     ROOT,
     STREAMS,
     expected_counts,
+    incidents_since,
     meltano_env,
+    move_console_on,
     require_meltano,
     run,
 )
@@ -112,34 +114,21 @@ def test_meltano_run_into_postgres_is_typed_complete_and_upserts(
     expected = expected_counts(console)
     assert {table: row_count(postgres, database, table) for table in STREAMS} == expected
 
-    # The console moves on: new incidents, one acknowledged, a new audit entry and bird.
+    # The console moves on; the second run asks only for what changed since its bookmark.
     bookmark = console.max_updated_id()
-    opened = next(
-        incident["id"]
-        for incident in console.iter_incidents()
-        if str(incident.get("description", {}).get("acknowledged")).lower() == "false"
-    )
-    console.add_incidents(4)
-    console.acknowledge(opened)
-    console.add_audit_entries(2)
-    console.add_bird()
+    acknowledged_id = move_console_on(console)
     e2e_simulator.clear_request_log()
 
     second = run(pipeline, cwd=ROOT, env=env)
 
-    since = [
-        entry.params.get("incidents_since")
-        for entry in e2e_simulator.requests
-        if entry.path.endswith("/incidents/all") and "incidents_since" in entry.params
-    ]
-    assert since, "the second run did not ask for incidents since its bookmark"
-    assert since[0] == str(bookmark)
+    assert incidents_since(e2e_simulator.requests)[:1] == [str(bookmark)]
     expected = expected_counts(console)
     assert {table: row_count(postgres, database, table) for table in STREAMS} == expected
     for table in STREAMS:
         assert duplicate_keys(postgres, database, table) == [], table
     acknowledged = postgres.psql(
-        f"SELECT acknowledged FROM {TARGET_SCHEMA}.incidents WHERE id = '{opened}'", database
+        f"SELECT acknowledged FROM {TARGET_SCHEMA}.incidents WHERE id = '{acknowledged_id}'",
+        database,
     )
     assert acknowledged == [["t"]]
 
