@@ -1,0 +1,328 @@
+"""The Canary Console API over HTTP: one session, retries, and every failure turned into a
+one-line `CanaryError` that says what to do.
+
+The token travels only in the `X-Canary-Auth-Token` header. Cursor pages are asked for with the
+`cursor` value, never by following `next_link` (which embeds the token), and every response body
+has the token scrubbed out before it is parsed, so it cannot reach a record, a log or an error.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import logging
+import random
+import re
+import time
+import typing as t
+from collections.abc import Generator, Iterator, Mapping
+from urllib.parse import urlsplit
+
+import backoff
+import orjson
+import requests
+import urllib3.exceptions
+
+from tap_thinkst_canary.errors import (
+    API_KEY_HELP,
+    ApiDisabledError,
+    CanaryError,
+    ConsoleError,
+    ConsoleUnreachableError,
+    CursorRejectedError,
+    RetriesExhaustedError,
+    TlsError,
+    TokenRejectedError,
+    UnexpectedResponseError,
+)
+
+if t.TYPE_CHECKING:
+    from tap_thinkst_canary.scrubbing import TokenScrubber
+    from tap_thinkst_canary.settings import Settings
+
+JSON = dict[str, t.Any]
+
+# The first retry waits about this long; each further one doubles it, up to `max_retry_wait`.
+FIRST_RETRY_WAIT = 1.0
+# The console's own messages are quoted in errors; a runaway body must not become the error.
+MAX_QUOTED_MESSAGE = 300
+# How far down a chain of wrapped exceptions to look for the real cause.
+MAX_CAUSE_DEPTH = 8
+
+
+class TransientError(Exception):
+    """A failure worth another try: rate limits, 5xx, timeouts, dropped or truncated answers."""
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        retry_after: float | None = None,
+        gives_up_as: type[CanaryError] = RetriesExhaustedError,
+        hint: str = "the console may be overloaded or down; try again later, or raise "
+        "`max_tries` and `max_retry_wait`",
+    ) -> None:
+        super().__init__(description)
+        self.description = description
+        self.retry_after = retry_after
+        self.gives_up_as = gives_up_as
+        self.hint = hint
+
+
+class CanaryApi:
+    """GET requests to one console, each retried until it yields a successful JSON answer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        scrubber: TokenScrubber,
+        logger: logging.Logger,
+        *,
+        user_agent: str = "tap-thinkst-canary",
+    ) -> None:
+        self._base_url = settings.base_url
+        self._host = urlsplit(settings.base_url).hostname or settings.base_url
+        self._timeout = settings.request_timeout
+        self._max_tries = settings.max_tries
+        self._max_retry_wait = settings.max_retry_wait
+        self._scrubber = scrubber
+        self._logger = logger
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "X-Canary-Auth-Token": settings.auth_token,
+                "Accept": "application/json",
+                "User-Agent": user_agent,
+            }
+        )
+        self._get_with_retries = backoff.on_exception(
+            self._waits,
+            TransientError,
+            max_tries=self._max_tries,
+            jitter=None,  # applied in `_waits`, where it cannot shorten a Retry-After
+            on_backoff=self._log_retry,
+            logger=None,
+        )(self._get_once)
+        self.request_count = 0
+
+    def get(self, endpoint: str, params: Mapping[str, t.Any] | None = None) -> JSON:
+        """The JSON object the console answers to `GET {base_url}{endpoint}?{params}`."""
+        started = time.monotonic()
+        try:
+            return self._get_with_retries(endpoint, dict(params or {}))
+        except TransientError as error:
+            elapsed = time.monotonic() - started
+            raise error.gives_up_as(
+                f"{error.description} on GET {endpoint}, still after {self._max_tries} "
+                f"tries over {elapsed:.0f} s; {error.hint}."
+            ) from None
+
+    def pages(self, endpoint: str, params: Mapping[str, t.Any]) -> Iterator[JSON]:
+        """Every page of a cursor-paged endpoint: the first asked for with `params`, the rest
+        with the `cursor` value alone, which carries the original filters."""
+        seen: set[str] = set()
+        page = self.get(endpoint, params)
+        while True:
+            yield page
+            cursor = (page.get("cursor") or {}).get("next")
+            if not cursor:
+                return
+            if cursor in seen:
+                raise CursorRejectedError(
+                    f"The console handed out the same cursor twice while paging {endpoint}, "
+                    "which would never end; run the sync again, it resumes from its last state."
+                )
+            seen.add(cursor)
+            page = self.get(endpoint, {"cursor": cursor})
+
+    def check_access(self) -> None:
+        """One cheap request that fails with the right error if the console cannot be used."""
+        self.get("/ping")
+
+    # One try
+
+    def _get_once(self, endpoint: str, params: dict[str, t.Any]) -> JSON:
+        self.request_count += 1
+        try:
+            response = self._session.get(
+                self._base_url + endpoint,
+                params=params,
+                timeout=self._timeout,
+                allow_redirects=False,  # a redirect would carry the token header to another host
+            )
+        except requests.exceptions.SSLError as error:
+            raise TlsError(
+                f"TLS verification failed for {self._host} ({self._reason(error)}); check that "
+                "`domain`/`base_url` name the console, and if a proxy intercepts TLS, point "
+                "REQUESTS_CA_BUNDLE at its CA certificate."
+            ) from None
+        except requests.exceptions.Timeout:
+            raise TransientError(
+                f"no answer from {self._host} within {self._timeout} s",
+                hint="the console is slow or unreachable; raise `request_timeout`, or try later",
+            ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise TransientError("the connection dropped in the middle of an answer") from None
+        except requests.exceptions.ConnectionError as error:
+            if _is_name_resolution_failure(error):
+                raise ConsoleUnreachableError(
+                    f"The console's host name {self._host} does not resolve; check `domain` "
+                    "(the console's domain hash, e.g. ab12cd34 for ab12cd34.canary.tools) or "
+                    "`base_url`, and this machine's DNS."
+                ) from None
+            raise TransientError(
+                f"cannot connect to {self._host} ({self._reason(error)})",
+                gives_up_as=ConsoleUnreachableError,
+                hint="check `domain`/`base_url` and that the console is reachable from here "
+                "(firewall, proxy)",
+            ) from None
+        return self._decode(endpoint, params, response)
+
+    def _decode(
+        self, endpoint: str, params: Mapping[str, t.Any], response: requests.Response
+    ) -> JSON:
+        status = response.status_code
+        body = self._scrubber.scrub_bytes(response.content)
+        if status == 429 or status >= 500:
+            raise TransientError(
+                f"HTTP {status} {response.reason or ''}".rstrip(),
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
+        if 300 <= status < 400:
+            location = self._scrubber.scrub(response.headers.get("Location", "elsewhere"))
+            raise UnexpectedResponseError(
+                f"The console redirected GET {endpoint} to {location}, so `domain`/`base_url` "
+                "do not point at the console API; use https://<domain hash>.canary.tools/api/v1."
+            )
+        if _looks_like_html(response, body) and status < 400:
+            raise UnexpectedResponseError(
+                f"Expected JSON from GET {endpoint} but got an HTML page (a login page, a "
+                "proxy or the console's web interface?); check that `domain`/`base_url` point "
+                "at the console API, https://<domain hash>.canary.tools/api/v1."
+            )
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            if status >= 400:
+                data = {}
+            else:
+                raise TransientError("the answer was not complete JSON (truncated?)") from None
+        if not isinstance(data, dict):
+            raise UnexpectedResponseError(
+                f"GET {endpoint} answered with JSON that is not an object; check that "
+                "`domain`/`base_url` point at the Canary Console API."
+            )
+        if status >= 400 or data.get("result") == "error":
+            raise self._refusal(endpoint, params, status, self._message(data))
+        return data
+
+    def _refusal(
+        self, endpoint: str, params: Mapping[str, t.Any], status: int, message: str
+    ) -> CanaryError:
+        said = f" ({message})" if message else ""
+        lowered = message.lower()
+        if "disabled" in lowered or "not enabled" in lowered:
+            return ApiDisabledError(
+                f"The console's API is disabled{said}; an administrator can enable it in the "
+                "Canary Console under Settings > API."
+            )
+        if status in (401, 403) or "auth_token" in lowered or "unauthorized" in lowered:
+            return TokenRejectedError(f"The console rejected the API token{said}; {API_KEY_HELP}.")
+        if status == 404:
+            return UnexpectedResponseError(
+                f"GET {endpoint} was not found (HTTP 404){said}; check that `base_url` ends "
+                "with /api/v1, e.g. https://ab12cd34.canary.tools/api/v1."
+            )
+        if "cursor" in params:
+            return CursorRejectedError(
+                f"The console rejected the paging cursor for {endpoint}{said}; run the sync "
+                "again, it resumes from its last state."
+            )
+        status_text = f"HTTP {status}" if status >= 400 else "an error"
+        return ConsoleError(
+            f"The console answered GET {endpoint} with {status_text}{said}; nothing after the "
+            "last state was lost, fix the cause and run the sync again."
+        )
+
+    def _message(self, data: JSON) -> str:
+        text = data.get("message") or data.get("msg") or data.get("error") or ""
+        one_line = " ".join(str(text).split())
+        if len(one_line) > MAX_QUOTED_MESSAGE:
+            one_line = one_line[:MAX_QUOTED_MESSAGE] + "..."
+        return self._scrubber.scrub(one_line)
+
+    def _reason(self, error: BaseException) -> str:
+        """The innermost cause of a connection failure, short and without a URL."""
+        reason: BaseException = error
+        for _ in range(MAX_CAUSE_DEPTH):
+            inner = getattr(reason, "reason", None) or reason.__cause__ or reason.__context__
+            if not isinstance(inner, BaseException) or inner is reason:
+                break
+            reason = inner
+        text = str(reason)
+        text = re.sub(r"<[^>]*>:?\s*", "", text)  # urllib3 prefixes its connection objects
+        return (
+            self._scrubber.scrub(" ".join(text.split())[:MAX_QUOTED_MESSAGE])
+            or type(reason).__name__
+        )
+
+    # Retries
+
+    def _waits(self) -> Generator[float, t.Any, None]:
+        """Seconds to wait before each retry; `backoff` sends in the error that caused it."""
+        error: TransientError = yield 0.0
+        for attempt in itertools.count():
+            if error.retry_after is not None:
+                wait = error.retry_after  # the console's wish is a minimum: no jitter below it
+            else:
+                exponential = FIRST_RETRY_WAIT * 2**attempt
+                wait = random.uniform(exponential / 2, exponential)
+            error = yield min(max(wait, 0.0), self._max_retry_wait)
+
+    def _log_retry(self, details: t.Any) -> None:
+        error = details.get("exception")
+        endpoint = details["args"][0] if details.get("args") else "?"
+        description = error.description if isinstance(error, TransientError) else repr(error)
+        self._logger.warning(
+            "GET %s: %s; retrying in %.1f s (try %d of %d)",
+            endpoint,
+            description,
+            details.get("wait", 0.0),
+            details.get("tries", 0) + 1,
+            self._max_tries,
+        )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header, given as a number or as an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _looks_like_html(response: requests.Response, body: bytes) -> bool:
+    if "html" in response.headers.get("Content-Type", "").lower():
+        return True
+    return body.lstrip()[:1] == b"<"
+
+
+def _is_name_resolution_failure(error: BaseException) -> bool:
+    cause: BaseException | None = error
+    for _ in range(MAX_CAUSE_DEPTH):
+        if cause is None:
+            break
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return True
+        nested = getattr(cause, "reason", None)
+        cause = (
+            nested if isinstance(nested, BaseException) else (cause.__cause__ or cause.__context__)
+        )
+    return False

@@ -1,0 +1,61 @@
+"""Keep the API token out of everything the tap writes.
+
+The token only ever travels in a request header, but it can still come back: the console embeds
+it in every `next_link`, an error page may echo it, and a library may print a URL. Every response
+body, error message and log record passes through a `TokenScrubber` before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote, quote_plus
+
+REDACTED = "[REDACTED]"
+
+
+class TokenScrubber(logging.Filter):
+    """Replaces the token, raw or URL-encoded, wherever it appears."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        forms = {token, quote(token, safe=""), quote_plus(token)} if token else set()
+        # Longest first, so an encoded form is never half-replaced by a shorter one.
+        self._texts = sorted(forms, key=len, reverse=True)
+        self._bytes = [text.encode() for text in self._texts]
+
+    def scrub(self, text: str) -> str:
+        for secret in self._texts:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def scrub_bytes(self, body: bytes) -> bytes:
+        for secret in self._bytes:
+            if secret in body:
+                body = body.replace(secret, REDACTED.encode())
+        return body
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite a log record so that neither its message nor its traceback holds the token."""
+        message = record.getMessage()
+        scrubbed = self.scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        return True
+
+    def install(self) -> None:
+        """Attach to every handler of the root logger, through which all the tap's logs pass.
+
+        A filter on a logger would miss records propagated from its children; a filter on the
+        handlers sees every record that is about to be written. A scrubber installed earlier (for
+        another token, in the same process) is replaced.
+        """
+        handlers = [*logging.getLogger().handlers, logging.lastResort]
+        for handler in filter(None, handlers):
+            for previous in [f for f in handler.filters if isinstance(f, TokenScrubber)]:
+                handler.removeFilter(previous)
+            handler.addFilter(self)

@@ -1,0 +1,299 @@
+"""The tap's settings: their JSON schema (for `--about`, Meltano and the README) and their checks.
+
+Every check runs before the first request and ends in a `ConfigError` whose one-line message
+names the setting, what is wrong with it and how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_thinkst_canary.clock import utc_now
+from tap_thinkst_canary.errors import API_KEY_HELP, ConfigError
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An integer setting's default and inclusive range."""
+
+    default: int
+    minimum: int
+    maximum: int
+
+
+PAGE_SIZE = Bounds(default=1000, minimum=1, maximum=10_000)
+REQUEST_TIMEOUT = Bounds(default=60, minimum=1, maximum=600)
+MAX_TRIES = Bounds(default=8, minimum=1, maximum=20)
+MAX_RETRY_WAIT = Bounds(default=300, minimum=0, maximum=3600)
+AUDIT_TRAIL_WINDOW_DAYS = Bounds(default=30, minimum=1, maximum=366)
+
+
+def _integer(name: str, bounds: Bounds, title: str, description: str) -> th.Property:
+    return th.Property(
+        name,
+        th.IntegerType(minimum=bounds.minimum, maximum=bounds.maximum),
+        default=bounds.default,
+        title=title,
+        description=f"{description} Default {bounds.default}, from {bounds.minimum} "
+        f"to {bounds.maximum}.",
+    )
+
+
+CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
+    th.Property(
+        "domain",
+        th.StringType,
+        title="Console domain",
+        description="The console's domain hash: `ab12cd34` for `ab12cd34.canary.tools`. "
+        "The API is then `https://ab12cd34.canary.tools/api/v1`. Either this or `base_url` "
+        "is required.",
+        examples=["ab12cd34"],
+    ),
+    th.Property(
+        "base_url",
+        th.StringType,
+        title="API base URL",
+        description="The full API base URL, e.g. `https://ab12cd34.canary.tools/api/v1`; "
+        "overrides `domain`. Plain `http` is accepted only for a loopback host (a local "
+        "simulator or tunnel).",
+    ),
+    th.Property(
+        "auth_token",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API auth token",
+        description="A Canary Console API key; a read-only key is enough. Create one under "
+        "Settings > API > Add API Key. Sent only in the `X-Canary-Auth-Token` header.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Earliest incident update and audit-trail day to sync on the first run "
+        "(ISO 8601, e.g. `2024-01-01T00:00:00Z`). Without it, all history is synced. Once a "
+        "stream has a bookmark, the bookmark wins.",
+    ),
+    _integer(
+        "page_size",
+        PAGE_SIZE,
+        title="Page size",
+        description="Records asked for per request, for incidents, Canarytokens and the "
+        "audit trail.",
+    ),
+    th.Property(
+        "flock_id",
+        th.StringType,
+        title="Flock ID",
+        description="Only sync this flock (e.g. `flock:default`): its incidents and their "
+        "events, birds, Canarytokens and its own flock record. The audit trail is console-wide "
+        "and is always synced in full.",
+    ),
+    _integer(
+        "request_timeout",
+        REQUEST_TIMEOUT,
+        title="Request timeout",
+        description="Seconds to wait for the console to answer one request before retrying it.",
+    ),
+    _integer(
+        "max_tries",
+        MAX_TRIES,
+        title="Maximum tries",
+        description="Attempts per request, the first included, before a transient failure "
+        "(rate limit, 5xx, timeout, dropped connection, truncated body) stops the sync.",
+    ),
+    _integer(
+        "max_retry_wait",
+        MAX_RETRY_WAIT,
+        title="Maximum retry wait",
+        description="The longest single wait, in seconds, between two tries of a request; it "
+        "also caps the console's `Retry-After`.",
+    ),
+    th.Property(
+        "redact_secrets",
+        th.BooleanType,
+        default=True,
+        title="Redact Canarytoken secrets",
+        description="Replace the live credentials that Canarytokens carry (AWS keys, factory "
+        "auth strings, credentials inside rendered tokens) with `[REDACTED]`. Set to false "
+        "only if the warehouse is as trusted as the console.",
+    ),
+    _integer(
+        "audit_trail_window_days",
+        AUDIT_TRAIL_WINDOW_DAYS,
+        title="Audit trail window (days)",
+        description="Days of audit trail fetched per request window. Each day is still "
+        "emitted in order and checkpointed on its own; larger windows mean fewer requests "
+        "on a long backfill.",
+    ),
+).to_dict()
+
+_DOMAIN_HASH = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_CANARY_SUFFIX = ".canary.tools"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated, parsed configuration."""
+
+    base_url: str
+    auth_token: str
+    start_date: datetime.datetime | None
+    page_size: int
+    flock_id: str | None
+    request_timeout: int
+    max_tries: int
+    max_retry_wait: int
+    redact_secrets: bool
+    audit_trail_window_days: int
+
+    @classmethod
+    def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
+        """Check `config` and parse it; raise `ConfigError` at the first problem found."""
+        return cls(
+            base_url=_base_url(config),
+            auth_token=_auth_token(config),
+            start_date=_start_date(config.get("start_date")),
+            page_size=_bounded(config, "page_size", PAGE_SIZE),
+            flock_id=_optional_text(config, "flock_id"),
+            request_timeout=_bounded(config, "request_timeout", REQUEST_TIMEOUT),
+            max_tries=_bounded(config, "max_tries", MAX_TRIES),
+            max_retry_wait=_bounded(config, "max_retry_wait", MAX_RETRY_WAIT),
+            redact_secrets=_boolean(config, "redact_secrets", default=True),
+            audit_trail_window_days=_bounded(
+                config, "audit_trail_window_days", AUDIT_TRAIL_WINDOW_DAYS
+            ),
+        )
+
+
+def _problem(text: str) -> ConfigError:
+    return ConfigError(f"Configuration error: {text}")
+
+
+def _auth_token(config: t.Mapping[str, t.Any]) -> str:
+    token = config.get("auth_token")
+    if token is None or (isinstance(token, str) and not token.strip()):
+        raise _problem(f"`auth_token` is missing; {API_KEY_HELP}.")
+    if not isinstance(token, str) or token != token.strip() or any(c.isspace() for c in token):
+        # The token itself is never quoted back, not even a malformed one.
+        raise _problem(
+            f"`auth_token` is not a valid API key (it has spaces or is not text); {API_KEY_HELP}."
+        )
+    return token
+
+
+def _base_url(config: t.Mapping[str, t.Any]) -> str:
+    base_url = _optional_text(config, "base_url")
+    if base_url is not None:
+        return _checked_base_url(base_url)
+    domain = _optional_text(config, "domain")
+    if domain is None:
+        raise _problem(
+            "neither `domain` nor `base_url` is set; set `domain` to the console's domain hash "
+            "(`ab12cd34` for ab12cd34.canary.tools)."
+        )
+    domain_hash = domain.lower().removesuffix(_CANARY_SUFFIX)
+    if not _DOMAIN_HASH.match(domain_hash):
+        raise _problem(
+            f"`domain` {domain!r} is not a console domain hash; use the first label of the "
+            "console's address (`ab12cd34` for https://ab12cd34.canary.tools), or set "
+            "`base_url` to the full API URL."
+        )
+    return f"https://{domain_hash}{_CANARY_SUFFIX}/api/v1"
+
+
+def _checked_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise _problem(
+            f"`base_url` {base_url!r} is not an http(s) URL; use the full API URL, e.g. "
+            "https://ab12cd34.canary.tools/api/v1."
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise _problem(
+            f"`base_url` uses plain http to {parts.hostname}, which would send the API token "
+            "unencrypted; use https (plain http is accepted only for loopback hosts)."
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise _problem(
+            "`base_url` must not carry credentials, a query or a fragment; give only the API "
+            "URL, e.g. https://ab12cd34.canary.tools/api/v1, and the token in `auth_token`."
+        )
+    path = parts.path.rstrip("/") or "/api/v1"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _start_date(value: t.Any) -> datetime.datetime | None:
+    if value is None or value == "":
+        return None
+    example = "use ISO 8601, e.g. 2024-01-01T00:00:00Z"
+    if not isinstance(value, str):
+        raise _problem(f"`start_date` {value!r} is not a date-time; {example}.") from None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _problem(f"`start_date` {value!r} is not a date-time; {example}.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    parsed = parsed.astimezone(datetime.timezone.utc)
+    if parsed > utc_now():
+        raise _problem(
+            f"`start_date` {value!r} is in the future, so nothing would ever be synced; use a "
+            "past date-time, or leave it out to sync all history."
+        )
+    return parsed
+
+
+def _bounded(config: t.Mapping[str, t.Any], name: str, bounds: Bounds) -> int:
+    value = config.get(name)
+    if value is None:
+        return bounds.default
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)  # environment variables arrive as text
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _problem(
+            f"`{name}` {value!r} is not a whole number; use an integer from "
+            f"{bounds.minimum} to {bounds.maximum}."
+        )
+    if not bounds.minimum <= value <= bounds.maximum:
+        raise _problem(
+            f"`{name}` is {value}, out of range; use an integer from "
+            f"{bounds.minimum} to {bounds.maximum} (default {bounds.default})."
+        )
+    return value
+
+
+def _boolean(config: t.Mapping[str, t.Any], name: str, *, default: bool) -> bool:
+    value = config.get(name)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise _problem(f"`{name}` {value!r} is not a boolean; use true or false.")
+    return value
+
+
+def _optional_text(config: t.Mapping[str, t.Any], name: str) -> str | None:
+    value = config.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise _problem(f"`{name}` {value!r} is not text; give it as a string.")
+    return value.strip()

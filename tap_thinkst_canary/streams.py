@@ -1,0 +1,384 @@
+"""The streams: what each one is, where it comes from, how it pages and how it resumes."""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.clock import utc_now
+from tap_thinkst_canary.model import (
+    AUDIT_ENTRY_SCHEMA,
+    BIRD_SCHEMA,
+    FLOCK_SCHEMA,
+    INCIDENT_EVENT_SCHEMA,
+    INCIDENT_SCHEMA,
+    TOKEN_SCHEMA,
+    audit_record,
+    bird_record,
+    flock_records,
+    incident_event_rows,
+    incident_record,
+    token_record,
+)
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context, Record
+
+    from tap_thinkst_canary.api import JSON
+    from tap_thinkst_canary.tap import TapThinkstCanary
+
+Row = dict[str, t.Any]
+
+ONE_DAY = datetime.timedelta(days=1)
+# The audit trail's own bookmark keys, kept in its stream state beside the SDK's.
+AUDIT_DAY_KEY = "resume_day"
+AUDIT_AFTER_ID_KEY = "resume_after_id"
+# No console has audit entries older than this: the floor of the search for the first one.
+AUDIT_HISTORY_FLOOR = datetime.date(2012, 1, 1)
+
+
+class IncidentsStream(CanaryStream):
+    """Incidents, incremental on `updated_id`.
+
+    Acknowledging or otherwise updating an incident gives it a new, higher `updated_id`, so it
+    comes back with its new state: load with upserts on `id`. A STATE message follows every
+    page, so an interrupted sync resumes at the page after the last one finished.
+    """
+
+    name = "incidents"
+    path = "/incidents/all"
+    records_key = "incidents"
+    accepts_tz = True
+    schema = INCIDENT_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["id"]
+    replication_key = "updated_id"
+    is_sorted = True
+    # The API pages in ascending `updated_id`, but the bookmark must never move back even if a
+    # page does not: `records` keeps it at the highest value seen on any page.
+    check_sorted = False
+
+    def __init__(self, tap: TapThinkstCanary) -> None:
+        super().__init__(tap)
+        #: The incidents of the page just emitted, for `incident_events` to expand.
+        self.page_for_events: list[Row] = []
+
+    def records(self, context: Context | None) -> Iterable[Row]:
+        since = self._bookmark(context)
+        # `start_date` applies to the first sync only; after that the bookmark decides.
+        updated_before = self.settings.start_date if since is None else None
+        highest = since or 0
+        params = self.first_page_params(
+            incidents_since=highest,
+            limit=self.settings.page_size,
+            flock_id=self.settings.flock_id,
+        )
+        redact = self.settings.redact_secrets
+        events_wanted = any(child.selected for child in self.child_streams)
+        for page_number, raw_page in enumerate(self.fetch_pages(params), start=1):
+            page = sorted(
+                (incident_record(raw, redact=redact) for raw in raw_page), key=_updated_id
+            )
+            self.page_for_events = []
+            for record in page:
+                if updated_before is not None and _updated_before(record, updated_before):
+                    continue
+                # A shallow copy: the SDK drops deselected properties from the record it emits,
+                # and the events must not depend on which incident columns are selected.
+                unselected = dict(record) if events_wanted else record
+                yield record
+                if events_wanted and self.stream_maps[0].get_filter_result(record):
+                    self.page_for_events.append(unselected)
+            highest = max([highest, *map(_updated_id, page)])
+            self._finish_page(context, page_number, highest)
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> Iterable[Context | None]:
+        # Events are synced a page at a time, from `records`, not once per incident.
+        return ()
+
+    def _finish_page(self, context: Context | None, page_number: int, highest: int) -> None:
+        """Emit the page's events, then move the bookmark past the page and checkpoint."""
+        if self.page_for_events:
+            self._sync_children({"incidents_page": page_number})
+            self.page_for_events = []
+        state = self.get_context_state(context)
+        if highest > (state.get("replication_key_value") or 0):
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = highest
+        self.checkpoint()
+
+    def _bookmark(self, context: Context | None) -> int | None:
+        value = self.get_starting_replication_key_value(context)
+        # Without a bookmark the SDK hands back `start_date` here, which is not an `updated_id`.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return None
+
+
+class IncidentEventsStream(CanaryStream):
+    """One row per event of each incident synced.
+
+    It follows its parent's state: an incident that comes back updated brings its events again
+    (same keys, so they upsert). The incidents are never fetched twice for it.
+    """
+
+    name = "incident_events"
+    parent_stream_type = IncidentsStream
+    schema = INCIDENT_EVENT_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["incident_id", "position"]
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # no bookmark of its own
+
+    def records(self, context: Context | None) -> Iterable[Row]:
+        parent = self._canary_tap.streams[IncidentsStream.name]
+        assert isinstance(parent, IncidentsStream)
+        for incident in parent.page_for_events:
+            yield from incident_event_rows(incident)
+
+
+class AuditTrailStream(CanaryStream):
+    """The console's audit trail, day by day in UTC.
+
+    Several days are fetched per request window (`audit_trail_window_days`); each day's entries,
+    from all its pages, are emitted sorted by `id`, and the bookmark moves after each finished
+    day. For today, only entries newer than the last one emitted come out.
+    """
+
+    name = "audit_trail"
+    path = "/audit_trail/fetch"
+    records_key = "audit_trail"
+    accepts_tz = True
+    schema = AUDIT_ENTRY_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["id"]
+    replication_key = "id"
+    is_sorted = True
+    # Ids only need to ascend within a day; the day bookmark below is what resumes the sync.
+    check_sorted = False
+
+    def records(self, context: Context | None) -> Iterable[Row]:
+        today = utc_now().date()
+        bookmark = AuditBookmark.read(self.get_context_state(context))
+        first_day = self._first_day(bookmark, today)
+        if first_day is None:
+            return
+        for window in _windows(first_day, today, self.settings.audit_trail_window_days):
+            entries_by_day = self._fetch_window(window)
+            for day in window.days():
+                emitted = [
+                    entry
+                    for entry in sorted(entries_by_day.pop(day, ()), key=_id)
+                    if not bookmark.already_emitted(day, entry)
+                ]
+                yield from emitted
+                bookmark = bookmark.after(day, emitted, today=today)
+                bookmark.write(self.get_context_state(context))
+                self.checkpoint()
+
+    def _first_day(self, bookmark: AuditBookmark, today: datetime.date) -> datetime.date | None:
+        start = self.settings.start_date
+        candidates = [day for day in (bookmark.day, start and start.date()) if day is not None]
+        if candidates:
+            return min(max(candidates), today)
+        return self._earliest_entry_day(today)
+
+    def _fetch_window(self, window: Window) -> dict[datetime.date, list[Row]]:
+        """The window's entries by UTC day, asking for a day more on each side: whether the
+        API's `start_date` and `end_date` are inclusive is not documented."""
+        params = self.first_page_params(
+            start_date=(window.first - ONE_DAY).isoformat(),
+            end_date=(window.last + ONE_DAY).isoformat(),
+            limit=self.settings.page_size,
+        )
+        by_day: dict[datetime.date, list[Row]] = defaultdict(list)
+        for raw_page in self.fetch_pages(params):
+            for raw in raw_page:
+                record = audit_record(raw)
+                day = _utc_day(record, raw) or window.first
+                if window.first <= day <= window.last:
+                    by_day[day].append(record)
+        return by_day
+
+    def _earliest_entry_day(self, today: datetime.date) -> datetime.date | None:
+        """The day of the oldest entry, by bisection on `end_date` with one-entry pages: about a
+        dozen small requests instead of paging through all history to find where it starts."""
+        low, high = AUDIT_HISTORY_FLOOR, today + ONE_DAY
+        if not self._has_entries_before(high):
+            return None
+        while low < high:
+            middle = low + (high - low) // 2
+            if self._has_entries_before(middle):
+                high = middle
+            else:
+                low = middle + ONE_DAY
+        return high - ONE_DAY  # `end_date` may be exclusive: the day before is on the safe side
+
+    def _has_entries_before(self, day: datetime.date) -> bool:
+        page = self.api.get(self.path, self.first_page_params(end_date=day.isoformat(), limit=1))
+        return bool(page.get(self.records_key))
+
+
+class BirdsStream(CanaryStream):
+    """The birds (Canary devices): a full snapshot on every sync."""
+
+    name = "birds"
+    path = "/devices/all"
+    records_key = "devices"
+    accepts_tz = True
+    schema = BIRD_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["id"]
+
+    def records(self, context: Context | None) -> Iterable[Row]:
+        answer = self.fetch_one(self.first_page_params())
+        for raw in answer.get(self.records_key) or []:
+            record = bird_record(raw)
+            if self.in_selected_flock(record):
+                yield record
+
+
+class TokensStream(CanaryStream):
+    """The Canarytokens, every page: a full snapshot on every sync, secrets redacted unless
+    `redact_secrets` is false."""
+
+    name = "tokens"
+    path = "/canarytokens/paginate"
+    records_key = "canarytokens"
+    schema = TOKEN_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["canarytoken"]
+
+    def records(self, context: Context | None) -> Iterable[Row]:
+        redact = self.settings.redact_secrets
+        params = self.first_page_params(
+            limit=self.settings.page_size, flock_id=self.settings.flock_id
+        )
+        for raw_page in self.fetch_pages(params):
+            for raw in raw_page:
+                record = token_record(raw, redact=redact)
+                if self.in_selected_flock(record):
+                    yield record
+
+
+class FlocksStream(CanaryStream):
+    """The flocks, with names and settings, so incidents, events and birds join by `flock_id`."""
+
+    name = "flocks"
+    path = "/flocks/summary"
+    records_key = "flocks_summary"
+    schema = FLOCK_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["flock_id"]
+
+    def records(self, context: Context | None) -> Iterable[Row]:
+        for record in flock_records(self.fetch_one()):
+            if self.in_selected_flock(record):
+                yield record
+
+
+STREAM_TYPES: tuple[type[CanaryStream], ...] = (
+    IncidentsStream,
+    IncidentEventsStream,
+    AuditTrailStream,
+    BirdsStream,
+    TokensStream,
+    FlocksStream,
+)
+
+
+@dataclass(frozen=True)
+class AuditBookmark:
+    """Where the audit trail resumes: `day` is the first day not known to be finished, and on
+    that day every entry up to `after_id` has been emitted already."""
+
+    day: datetime.date | None = None
+    after_id: int | None = None
+
+    @classmethod
+    def read(cls, state: dict[str, t.Any]) -> AuditBookmark:
+        try:
+            day = datetime.date.fromisoformat(state[AUDIT_DAY_KEY])
+        except (KeyError, TypeError, ValueError):
+            return cls()
+        after_id = state.get(AUDIT_AFTER_ID_KEY)
+        return cls(day, after_id if isinstance(after_id, int) else None)
+
+    def write(self, state: dict[str, t.Any]) -> None:
+        state[AUDIT_DAY_KEY] = self.day.isoformat() if self.day else None
+        state[AUDIT_AFTER_ID_KEY] = self.after_id
+
+    def already_emitted(self, day: datetime.date, entry: Row) -> bool:
+        entry_id = entry.get("id")
+        return (
+            day == self.day
+            and self.after_id is not None
+            and isinstance(entry_id, int)
+            and entry_id <= self.after_id
+        )
+
+    def after(
+        self, day: datetime.date, emitted: list[Row], *, today: datetime.date
+    ) -> AuditBookmark:
+        """The bookmark once `day` has been emitted: a past day is finished, today is not."""
+        if day < today:
+            return AuditBookmark(day + ONE_DAY, None)
+        ids = [entry["id"] for entry in emitted if isinstance(entry.get("id"), int)]
+        if self.day == day and self.after_id is not None:
+            ids.append(self.after_id)
+        return AuditBookmark(day, max(ids, default=None))
+
+
+class Window(t.NamedTuple):
+    """A run of consecutive days fetched together."""
+
+    first: datetime.date
+    last: datetime.date
+
+    def days(self) -> Iterator[datetime.date]:
+        day = self.first
+        while day <= self.last:
+            yield day
+            day += ONE_DAY
+
+
+def _windows(first: datetime.date, last: datetime.date, size: int) -> Iterator[Window]:
+    start = first
+    while start <= last:
+        end = min(start + datetime.timedelta(days=size - 1), last)
+        yield Window(start, end)
+        start = end + ONE_DAY
+
+
+def _utc_day(record: Row, raw: JSON) -> datetime.date | None:
+    """The UTC day of an audit entry: from the typed timestamp, else the raw one."""
+    for value in (record.get("timestamp"), raw.get("timestamp")):
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                return datetime.date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def _updated_id(record: Row) -> int:
+    value = record.get("updated_id")
+    return value if isinstance(value, int) else -1
+
+
+def _id(record: Row) -> int:
+    value = record.get("id")
+    return value if isinstance(value, int) else -1
+
+
+def _updated_before(record: Row, moment: datetime.datetime) -> bool:
+    """Whether an incident's last update is known to be before `moment`."""
+    updated = record.get("updated_at")
+    if not isinstance(updated, str):
+        return False  # unknown: keep it rather than lose it
+    try:
+        when = datetime.datetime.fromisoformat(updated.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return when < moment

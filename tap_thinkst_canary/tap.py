@@ -1,0 +1,89 @@
+"""The tap: its settings, its streams, and a check of the console before anything is synced."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Stream, Tap
+
+from tap_thinkst_canary.api import CanaryApi
+from tap_thinkst_canary.scrubbing import TokenScrubber
+from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings
+from tap_thinkst_canary.streams import STREAM_TYPES
+from tap_thinkst_canary.writer import FastSingerWriter
+
+if t.TYPE_CHECKING:
+    from singer_sdk.plugin_base import _ConfigInput
+
+
+class TapThinkstCanary(Tap):
+    """Singer tap for the Thinkst Canary Console: incidents and their events, the audit trail,
+    birds, Canarytokens and flocks, as typed, incremental records."""
+
+    name = "tap-thinkst-canary"
+    package_name = "tap-thinkst-canary"
+    config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = FastSingerWriter
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.from_config(self.config)
+
+    @cached_property
+    def api(self) -> CanaryApi:
+        return CanaryApi(
+            self.settings,
+            self.scrubber,
+            self.logger,
+            user_agent=f"{self.name}/{self.plugin_version}",
+        )
+
+    @cached_property
+    def scrubber(self) -> TokenScrubber:
+        token = self.config.get("auth_token")
+        scrubber = TokenScrubber(token if isinstance(token, str) else "")
+        scrubber.install()
+        return scrubber
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Our own checks come first: each ends in one line that names the fix, where the
+        # schema validator would log a list of messages.
+        self.scrubber  # noqa: B018 - from here on, no log line can carry the token
+        if raise_errors:
+            _ = self.settings
+        return super()._validate_config(raise_errors=raise_errors)
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Run a sync from the command line, after checking the configuration and the console.
+
+        Both checks come before the tap writes anything, so a bad setting, a rejected token or
+        an unreachable console is reported in one line and nothing else.
+        """
+        if not about:
+            cls.check_before_sync(config)
+        super().invoke(
+            about=about, about_format=about_format, config=config, state=state, catalog=catalog
+        )
+
+    @classmethod
+    def check_before_sync(cls, config: _ConfigInput | None) -> None:
+        merged = dict(config.config) if config else {}
+        if config and config.parse_env:
+            merged.update(cls._env_var_config)
+        settings = Settings.from_config(merged)
+        scrubber = TokenScrubber(settings.auth_token)
+        scrubber.install()
+        CanaryApi(settings, scrubber, cls.logger).check_access()
