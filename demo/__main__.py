@@ -27,27 +27,28 @@ from demo.queries import TABLES, load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
-DATABASE = OUTPUT / "canary.duckdb"
+DATABASE = OUTPUT / "warehouse.duckdb"
 RUN_COUNTER = OUTPUT / "demo-runs"
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 
 SEED = 2024
 FIRST_RUN_INCIDENTS = 300
 NEW_INCIDENTS_PER_RUN = 40
+AUDIT_ENTRIES_PER_RUN = 3
 
 
 def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
     run = next_run_number()
     console = Console(seed=SEED, incidents=FIRST_RUN_INCIDENTS)
-    if run > 1:
-        console.add_incidents(NEW_INCIDENTS_PER_RUN * (run - 1))
-    acknowledged = acknowledge_one_open_incident(console) if run > 1 else None
+    acknowledged = replay_activity(console, run)
 
     heading(f"Run {run}: a console with {console.incident_count()} incidents")
     if acknowledged:
-        print(f"Since the last run, {NEW_INCIDENTS_PER_RUN} incidents arrived and one was")
-        print(f"acknowledged ({acknowledged}).")
+        print(
+            f"Since the last run, {NEW_INCIDENTS_PER_RUN} incidents arrived, one was acknowledged\n"
+            f"({acknowledged}) and {AUDIT_ENTRIES_PER_RUN} audit trail entries were written today."
+        )
     before = row_counts()
     token = secrets.token_urlsafe(24)
     with Simulator(console, auth_token=token, host="127.0.0.1", port=0) as simulator:
@@ -98,7 +99,16 @@ def next_run_number() -> int:
     return previous + 1
 
 
-def acknowledge_one_open_incident(console: Console) -> str | None:
+def replay_activity(console: Console, run: int) -> str | None:
+    """Brings the console to where it stands at this run; returns the incident acknowledged.
+
+    The console is rebuilt from its seed every run, so it replays the activity of every run
+    before: each run adds the same number of incidents and audit entries on top.
+    """
+    if run == 1:
+        return None
+    console.add_incidents(NEW_INCIDENTS_PER_RUN * (run - 1))
+    console.add_audit_entries(AUDIT_ENTRIES_PER_RUN * (run - 1))
     for incident in console.iter_incidents():
         description = incident.get("description") or {}
         if str(description.get("acknowledged", "")).lower() == "false":
@@ -120,7 +130,7 @@ def run_meltano(base_url: str, token: str, run: int) -> dict[str, int]:
     }
     log = OUTPUT / f"demo-run-{run}.log"
     command = [str(MELTANO), "--log-format=json", "run", "tap-thinkst-canary", "target-duckdb"]
-    print(f"$ {' '.join(command[:1] + command[2:])}   (log: {log.relative_to(ROOT)})")
+    print(f"$ meltano run tap-thinkst-canary target-duckdb   (log: {log.relative_to(ROOT)})")
     with log.open("w", encoding="utf-8") as log_file:
         result = subprocess.run(
             command,

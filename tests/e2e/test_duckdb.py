@@ -38,7 +38,7 @@ def test_meltano_run_into_duckdb_lands_every_row_and_upserts(
 ) -> None:
     meltano = require_meltano()
     console = e2e_simulator.console
-    database = tmp_path / "canary.duckdb"
+    database = tmp_path / "warehouse.duckdb"
     env = meltano_env(
         tmp_path,
         TAP_THINKST_CANARY_BASE_URL=e2e_simulator.base_url,
