@@ -33,7 +33,6 @@ INVALID: Final = _Invalid()
 Converter = Callable[[Any], Any]
 
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
-_SECONDS_PER_DAY: Final = 86_400
 _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
 _MONTHS: Final = {
@@ -43,8 +42,9 @@ _MONTHS: Final = {
         start=1,
     )
 }
-# Zone suffixes that name UTC without an explicit offset.
-_UTC_NAMES: Final = frozenset({"", "Z", "UTC", "GMT", "(UTC)", "(GMT)", "UTC+0000", "GMT+0000"})
+# Zone suffixes that name UTC without an explicit offset. A value with no zone at all
+# is not an instant (the console writes local times that way) and is not read as one.
+_UTC_NAMES: Final = frozenset({"Z", "UTC", "GMT", "(UTC)", "(GMT)", "UTC+0000", "GMT+0000"})
 
 
 def to_string(value: Any) -> Any:
@@ -183,8 +183,14 @@ def to_datetime(value: Any) -> Any:
     """
     kind = type(value)
     if kind is int:
-        return _format_epoch(value, 0)
+        minutes, second = divmod(value, 60)
+        try:
+            return f"{_minute_text(minutes)}{_SECOND_SUFFIXES[second]}Z"
+        except (ValueError, OverflowError):
+            return INVALID
     if kind is str:
+        if value[19:] == " UTC+0000" and len(value) == 28:
+            return _from_calendar_text(value)
         text = value.strip()
         if not text:
             return None
@@ -214,22 +220,40 @@ def same_instant(first: str, second: str) -> bool:
     return first[:19] == second[:19]
 
 
-@lru_cache(maxsize=65_536)
-def _day_text(days_since_epoch: int) -> str:
-    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch).isoformat()
+_SECOND_SUFFIXES: Final = tuple(f"{second:02d}" for second in range(60))
+
+
+@lru_cache(maxsize=8192)
+def _minute_text(minutes_since_epoch: int) -> str:
+    """'YYYY-MM-DDTHH:MM:' for a minute; events arrive in bursts, so this is mostly a hit."""
+    days, minute_of_day = divmod(minutes_since_epoch, 1440)
+    day = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+    hour, minute = divmod(minute_of_day, 60)
+    return f"{day}T{hour:02d}:{minute:02d}:"
 
 
 def _format_epoch(seconds: int, micros: int) -> Any:
-    days, second_of_day = divmod(seconds, _SECONDS_PER_DAY)
+    minutes, second = divmod(seconds, 60)
     try:
-        day = _day_text(days)
+        prefix = _minute_text(minutes)
     except (ValueError, OverflowError):
         return INVALID
-    hour, rest = divmod(second_of_day, 3600)
-    minute, second = divmod(rest, 60)
     if micros:
-        return f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{micros:06d}Z"
-    return f"{day}T{hour:02d}:{minute:02d}:{second:02d}Z"
+        return f"{prefix}{_SECOND_SUFFIXES[second]}.{micros:06d}Z"
+    return f"{prefix}{_SECOND_SUFFIXES[second]}Z"
+
+
+@lru_cache(maxsize=8192)
+def _is_valid_minute(text: str) -> bool:
+    """Whether 'YYYY-MM-DD HH:MM' (any separator) names a real minute."""
+    try:
+        datetime.fromisoformat(f"{text[:10]}T{text[11:16]}")
+    except ValueError:
+        return False
+    return True
+
+
+_VALID_SECONDS: Final = frozenset(_SECOND_SUFFIXES)
 
 
 def _from_epoch_text(text: str) -> Any:
@@ -252,6 +276,15 @@ def _from_epoch_text(text: str) -> Any:
 def _from_calendar_text(text: str) -> Any:
     # 'YYYY-MM-DD HH:MM:SS[.ffffff][ zone]' where zone is an offset, a UTC name,
     # or a name followed by an offset ('UTC+0000', 'SAST+0200').
+    if (
+        text[19:] == " UTC+0000"
+        and text[10] == " "
+        and text[16] == ":"
+        and text[17:19] in _VALID_SECONDS
+        and _is_valid_minute(text)
+    ):
+        # The form of every *_std value asked for in UTC: slices, no parsing.
+        return f"{text[:10]}T{text[11:19]}Z"
     day, clock = text[:10], text[11:19]
     rest = text[19:]
     micros = 0

@@ -63,7 +63,7 @@ EXTRA_SCHEMA: Final[Mapping[str, Any]] = {
 
 
 # Marks raw keys a table skips because its caller converts them (nested objects).
-_HANDLED_ELSEWHERE: Final[tuple[str, Converter, bool]] = ("", to_string, False)
+_HANDLED_ELSEWHERE: Final[tuple[str, Converter | None, bool]] = ("", None, False)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Table:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate column names in {names}")
         self._template: dict[str, Any] = dict.fromkeys(names)
-        keymap: dict[str, tuple[str, Converter, bool]] = {}
+        keymap: dict[str, tuple[str, Converter | None, bool]] = {}
         for column in self.columns:
             target = (column.name, column.kind.convert, column.kind.is_datetime)
             for key in column.raw_keys():
@@ -128,7 +128,7 @@ class Table:
 
     def column_for(self, raw_key: str) -> str | None:
         target = self._keymap.get(raw_key)
-        return target[0] if target else None
+        return target[0] if target and target[1] is not None else None
 
     def properties(self) -> dict[str, dict[str, Any]]:
         return {column.name: column.schema() for column in self.columns}
@@ -144,14 +144,15 @@ class Table:
         """
         extra: dict[str, Any] | None = None
         keymap = self._keymap
+        invalid = INVALID
         for key, value in raw.items():
             target = keymap.get(key)
             if target is not None:
-                if target is _HANDLED_ELSEWHERE:
-                    continue
                 name, convert, is_datetime = target
+                if convert is None:
+                    continue
                 typed = convert(value)
-                if typed is not INVALID:
+                if typed is not invalid:
                     if typed is None:
                         continue
                     current = out.get(name)
@@ -166,8 +167,9 @@ class Table:
                             out[name] = typed
                         continue
             if extra is None:
-                extra = {}
-            extra[key] = value
+                extra = {key: value}
+            else:
+                extra[key] = value
         return extra
 
 

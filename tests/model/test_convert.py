@@ -1,0 +1,190 @@
+"""The value converters: every form the API writes, and what happens to everything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tap_thinkst_canary.model._convert import (
+    INVALID,
+    to_boolean,
+    to_datetime,
+    to_flag,
+    to_integer,
+    to_number,
+    to_port_list,
+    to_string,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (80, 80),
+        ("80", 80),
+        (" 60961 ", 60961),
+        ("-3", -3),
+        (24.0, 24),
+        ("24.0", 24),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (2**70, 2**70),
+        ("<source_port>", INVALID),
+        ("1_000", INVALID),
+        ("12.5", INVALID),
+        (12.5, INVALID),
+        (True, INVALID),
+        ([80], INVALID),
+        ({"port": 80}, INVALID),
+        (float("nan"), INVALID),
+        ("inf", INVALID),
+        ("٣", 3),  # Unicode digits are still digits; int() reads them exactly.
+    ],
+)
+def test_to_integer(raw: Any, expected: Any) -> None:
+    assert to_integer(raw) is expected if expected is INVALID else to_integer(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("19579.0", 19579.0),
+        (3, 3),
+        (0.5, 0.5),
+        ("", None),
+        ("abc", INVALID),
+        ("nan", INVALID),
+        (float("inf"), INVALID),
+        (False, INVALID),
+    ],
+)
+def test_to_number(raw: Any, expected: Any) -> None:
+    assert to_number(raw) is expected if expected is INVALID else to_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("True", True),
+        ("False", False),
+        ("true", True),
+        ("FALSE", False),
+        ("Yes", True),
+        ("no", False),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("", None),
+        (None, None),
+        ("maybe", INVALID),
+        (2, INVALID),
+        ({"value": True}, INVALID),
+    ],
+)
+def test_to_boolean(raw: Any, expected: Any) -> None:
+    assert to_boolean(raw) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", True), (None, True), ("1", True), ("SYN", True), ("False", False), (0, False)],
+)
+def test_flags_are_set_by_presence(raw: Any, expected: bool) -> None:
+    assert to_flag(raw) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("héllo ✓ 密码", "héllo ✓ 密码"),
+        ("", ""),
+        (None, None),
+        (42, "42"),
+        (1.5, "1.5"),
+        (True, INVALID),
+        ({"a": 1}, INVALID),
+        (["a"], INVALID),
+    ],
+)
+def test_to_string(raw: Any, expected: Any) -> None:
+    result = to_string(raw)
+    assert result is expected if expected is INVALID else result == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("23,80,443", [23, 80, 443]),
+        ("23, 80 ,443,", [23, 80, 443]),
+        ([23, "80"], [23, 80]),
+        ("", []),
+        (None, None),
+        ("23,http", INVALID),
+        ([23, None], INVALID),
+        (23, INVALID),
+    ],
+)
+def test_to_port_list(raw: Any, expected: Any) -> None:
+    result = to_port_list(raw)
+    assert result is expected if expected is INVALID else result == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # epoch seconds, as numbers and strings, keeping sub-second precision exactly
+        (1586338742, "2020-04-08T09:39:02Z"),
+        ("1586338742", "2020-04-08T09:39:02Z"),
+        ("1586249510.069870", "2020-04-07T08:51:50.069870Z"),
+        ("1746085804.66", "2025-05-01T07:50:04.660000Z"),
+        ("1586249510.000000", "2020-04-07T08:51:50Z"),
+        ("1586249510.1234567", "2020-04-07T08:51:50.123456Z"),
+        (1586249510.5, "2020-04-07T08:51:50.500000Z"),
+        (0, "1970-01-01T00:00:00Z"),
+        ("-1.5", "1969-12-31T23:59:58.500000Z"),
+        # *_std values, in UTC and in other zones
+        ("2020-04-08 09:39:02 UTC+0000", "2020-04-08T09:39:02Z"),
+        ("2020-04-08 11:39:02 SAST+0200", "2020-04-08T09:39:02Z"),
+        ("2020-04-08 04:39:02 EST-0500", "2020-04-08T09:39:02Z"),
+        ("2020-01-01 01:00:00 CET+0100", "2020-01-01T00:00:00Z"),
+        ("2020-04-08 05:09:02 UTC-0430", "2020-04-08T09:39:02Z"),
+        # other renderings the API uses
+        ("2020-04-07 08:51:50 (UTC)", "2020-04-07T08:51:50Z"),
+        ("Wed, 08 Apr 2020 10:55:09 GMT", "2020-04-08T10:55:09Z"),
+        ("Tue Apr 14 2020 22:11:18 GMT+0000 (UTC)", "2020-04-14T22:11:18Z"),
+        ("Tue Apr 14 2020 23:11:18 GMT+0100 (BST)", "2020-04-14T22:11:18Z"),
+        ("2020-04-08T09:39:02Z", "2020-04-08T09:39:02Z"),
+        ("2020-04-08T09:39:02.25+00:00", "2020-04-08T09:39:02.250000Z"),
+        ("", None),
+        (None, None),
+        # present but unreadable: kept raw by the caller
+        ("2020-04-08 09:39:02", INVALID),  # no zone: the instant is unknown
+        ("2020-13-45 99:99:99 UTC+0000", INVALID),
+        ("2020-04-08 09:39:02 Mars", INVALID),
+        ("yesterday", INVALID),
+        ("Wed, 08 Foo 2020 10:55:09 GMT", INVALID),
+        ("1586338742abc", INVALID),
+        ("99999999999999999999", INVALID),
+        (10**20, INVALID),
+        (float("nan"), INVALID),
+        (True, INVALID),
+        ({"t": 1}, INVALID),
+        ("١٥٨٦٣٣٨٧٤٢", INVALID),
+    ],
+)
+def test_to_datetime(raw: Any, expected: Any) -> None:
+    result = to_datetime(raw)
+    assert result is expected if expected is INVALID else result == expected
+
+
+def test_every_epoch_second_of_a_day_round_trips() -> None:
+    from datetime import datetime, timezone
+
+    start = 1_700_000_000
+    for seconds in range(start, start + 86_400, 997):
+        expected = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert to_datetime(seconds) == expected
+        assert to_datetime(str(seconds)) == expected
