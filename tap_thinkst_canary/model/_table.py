@@ -62,8 +62,11 @@ EXTRA_SCHEMA: Final[Mapping[str, Any]] = {
 }
 
 
+# What a raw key feeds: (column name, converter, whether the column is a date-time).
+_Target = tuple[str, Converter | None, bool]
+
 # Marks raw keys a table skips because its caller converts them (nested objects).
-_HANDLED_ELSEWHERE: Final[tuple[str, Converter | None, bool]] = ("", None, False)
+_HANDLED_ELSEWHERE: Final[_Target] = ("", None, False)
 
 
 @dataclass(frozen=True)
@@ -102,18 +105,18 @@ class Table:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate column names in {names}")
         self._template: dict[str, Any] = dict.fromkeys(names)
-        keymap: dict[str, tuple[str, Converter | None, bool]] = {}
+        keymap: dict[str, _Target] = {}
         for column in self.columns:
-            target = (column.name, column.kind.convert, column.kind.is_datetime)
+            target: _Target = (column.name, column.kind.convert, column.kind.is_datetime)
             for key in column.raw_keys():
                 if key in keymap:
                     raise ValueError(f"raw key {key!r} feeds two columns")
                 keymap[key] = target
         if any_case:
             # Different logtypes spell the same field USERNAME, username or Username.
-            for key, target in list(keymap.items()):
+            for key, known in list(keymap.items()):
                 for variant in (key.lower(), key.upper(), key.title()):
-                    keymap.setdefault(variant, target)
+                    keymap.setdefault(variant, known)
         for key in handled_elsewhere:
             keymap[key] = _HANDLED_ELSEWHERE
         self._keymap = keymap
