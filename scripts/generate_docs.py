@@ -57,6 +57,9 @@ HUB_CAPABILITIES = (
     "stream-maps",
     "test",
 )
+READABLE_KINDS = {"date_iso8601": "date-time"}
+# The README lists the streams in the order a reader meets them.
+STREAM_ORDER = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
 MELTANO_BEGIN = (
     "  # The extractor below is generated from `tap-thinkst-canary --about` by `make docs`."
 )
@@ -172,27 +175,17 @@ def settings_table(about_info: dict[str, Any]) -> str:
     for name, schema in properties.items():
         if name in SDK_SETTINGS:
             continue
-        kind = setting_kind(schema) + (", secret" if schema.get("secret") else "")
+        kind = READABLE_KINDS.get(setting_kind(schema), setting_kind(schema))
+        kind += ", secret" if schema.get("secret") else ""
         default = schema.get("default")
         default_text = "" if default is None else f"`{json.dumps(default)}`"
-        limits = range_text(schema)
-        description = " ".join(filter(None, [schema.get("description", ""), limits]))
         lines.append(
             f"| `{name}` | {kind} | {'yes' if name in required else ''} | {default_text} "
-            f"| {escape_cell(description)} |"
+            f"| {escape_cell(schema.get('description', ''))} |"
         )
     builtins = ", ".join(f"`{name}`" for name in SDK_SETTINGS if name in properties)
     lines += ["", f"The Meltano Singer SDK adds its standard settings: {builtins}."]
     return "\n".join(lines) + "\n"
-
-
-def range_text(schema: dict[str, Any]) -> str:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if low is not None and high is not None:
-        return f"({low} to {high})"
-    if low is not None:
-        return f"(at least {low})"
-    return f"(at most {high})" if high is not None else ""
 
 
 def escape_cell(text: str) -> str:
@@ -207,10 +200,14 @@ def streams_table() -> str:
         config={"auth_token": "documentation", "domain": "example"}, validate_config=False
     )
     lines = [
-        "| Stream | Endpoint | Primary key | Replication |",
-        "|:--|:--|:--|:--|",
+        "| Stream | What it holds | Endpoint | Primary key | Replication |",
+        "|:--|:--|:--|:--|:--|",
     ]
-    for stream in tap.streams.values():
+    streams = sorted(
+        tap.streams.values(),
+        key=lambda s: STREAM_ORDER.index(s.name) if s.name in STREAM_ORDER else len(STREAM_ORDER),
+    )
+    for stream in streams:
         parent = getattr(stream, "parent_stream_type", None)
         if parent is not None:
             replication = f"child of `{parent.name}`: follows its state"
@@ -222,7 +219,10 @@ def streams_table() -> str:
             replication = "full table"
             endpoint = f"`{getattr(stream, 'path', '')}`"
         keys = ", ".join(f"`{key}`" for key in stream.primary_keys or ())
-        lines.append(f"| `{stream.name}` | {endpoint} | {keys} | {replication} |")
+        summary = " ".join((type(stream).__doc__ or "").strip().split("\n\n")[0].split())
+        lines.append(
+            f"| `{stream.name}` | {escape_cell(summary)} | {endpoint} | {keys} | {replication} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -233,13 +233,36 @@ def replace_between(text: str, begin: str, end: str, body: str) -> str:
     return pattern.sub(lambda _: begin + body + end, text, count=1)
 
 
+def data_model() -> str:
+    """The model package's docstring, from reStructuredText to Markdown."""
+    from tap_thinkst_canary import model
+
+    lines = (model.__doc__ or "").strip().splitlines()
+    markdown: list[str] = []
+    for index, line in enumerate(lines):
+        underline = lines[index + 1] if index + 1 < len(lines) else ""
+        if line and set(line) <= {"-", "="}:
+            continue  # the underline of a heading, already turned into ###
+        if line and underline and set(underline) <= {"-", "="} and len(underline) >= len(line):
+            markdown.append(f"### {line}")
+        elif line.startswith("* "):
+            markdown.append("- " + line[2:])
+        else:
+            markdown.append(line)
+    return "\n".join(markdown).replace("``", "`") + "\n"
+
+
 def render_readme(about_info: dict[str, Any], current: str) -> str:
-    text = replace_between(
-        current, "<!-- settings:start -->\n", "<!-- settings:end -->\n", settings_table(about_info)
-    )
-    return replace_between(
-        text, "<!-- streams:start -->\n", "<!-- streams:end -->\n", streams_table()
-    )
+    sections = {
+        "settings": settings_table(about_info),
+        "streams": streams_table(),
+        "data-model": data_model(),
+    }
+    for marker, body in sections.items():
+        current = replace_between(
+            current, f"<!-- {marker}:start -->\n", f"<!-- {marker}:end -->\n", body
+        )
+    return current
 
 
 def main(argv: list[str] | None = None) -> int:

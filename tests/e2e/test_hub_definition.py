@@ -106,7 +106,7 @@ def test_fresh_meltano_project_adds_the_extractor_from_the_file_and_runs_it(
 
     env["TAP_THINKST_CANARY_BASE_URL"] = e2e_simulator.base_url
     env["TAP_THINKST_CANARY_AUTH_TOKEN"] = AUTH_TOKEN
-    listed = run([meltano, "config", "tap-thinkst-canary", "list"], cwd=project, env=env)
+    listed = run([meltano, "config", "list", "tap-thinkst-canary"], cwd=project, env=env)
     assert "page_size" in listed.stdout
     assert AUTH_TOKEN not in listed.stdout + listed.stderr
 
