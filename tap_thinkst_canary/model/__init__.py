@@ -20,8 +20,8 @@ General rules
 * **Nothing is lost.** Fields without a typed column are kept, under their
   original names, in the JSON object column ``extra``. A value that cannot be
   converted to its column's type (``"src_port": "n/a"``) leaves the column null
-  and is kept raw in ``extra``. An empty string in a number, boolean or date-time
-  column reads as null.
+  and is kept raw in ``extra``. An empty or blank string in a number, boolean or
+  date-time column reads as null.
 * ``local_time`` values carry no time zone and stay strings.
 
 Streams
