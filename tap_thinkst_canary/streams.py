@@ -205,22 +205,45 @@ class AuditTrailStream(CanaryStream):
         return by_day
 
     def _earliest_entry_day(self, today: datetime.date) -> datetime.date | None:
-        """The day of the oldest entry, by bisection on `end_date` with one-entry pages: about a
-        dozen small requests instead of paging through all history to find where it starts."""
+        """The day of the oldest entry, found by bisection on `end_date`.
+
+        A probe that holds every entry before its `end_date` (a single page) names the oldest
+        day outright, so a small console needs one request and a large one about a dozen,
+        instead of paging through all of history only to find where it starts.
+        """
         low, high = AUDIT_HISTORY_FLOOR, today + ONE_DAY
-        if not self._has_entries_before(high):
-            return None
+        probe = self._probe_before(high)
+        if probe.complete:
+            return probe.oldest_day
         while low < high:
             middle = low + (high - low) // 2
-            if self._has_entries_before(middle):
-                high = middle
-            else:
+            probe = self._probe_before(middle)
+            if probe.complete and probe.oldest_day is not None:
+                return probe.oldest_day
+            if probe.oldest_day is None:
                 low = middle + ONE_DAY
+            else:
+                high = middle
         return high - ONE_DAY  # `end_date` may be exclusive: the day before is on the safe side
 
-    def _has_entries_before(self, day: datetime.date) -> bool:
-        page = self.api.get(self.path, self.first_page_params(end_date=day.isoformat(), limit=1))
-        return bool(page.get(self.records_key))
+    def _probe_before(self, day: datetime.date) -> AuditProbe:
+        params = self.first_page_params(end_date=day.isoformat(), limit=self.settings.page_size)
+        page = self.api.get(self.path, params)
+        raw_entries = page.get(self.records_key) or []
+        days = [_utc_day(audit_record(raw), raw) for raw in raw_entries]
+        known_days = [day for day in days if day is not None]
+        return AuditProbe(
+            oldest_day=min(known_days, default=None),
+            complete=not (page.get("cursor") or {}).get("next"),
+        )
+
+
+class AuditProbe(t.NamedTuple):
+    """What one request for the entries before a day found: the oldest day among them (None if
+    there were none) and whether they were all of them."""
+
+    oldest_day: datetime.date | None
+    complete: bool
 
 
 class BirdsStream(CanaryStream):
