@@ -47,7 +47,30 @@ def _parse_elided_json(text: str) -> Any:
     return json.loads(without_ellipses)
 
 
-def build_logtypes(catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def observed_event_fields(endpoints: dict[str, Any]) -> dict[str, list[str]]:
+    """Event keys the example incident responses show per logtype, beyond the catalogue's."""
+    observed: dict[str, list[str]] = {}
+    for group in ("incidents", "incident_walkthrough"):
+        for example in endpoints[group]["examples"]:
+            response = example["response"]
+            if isinstance(response, str):
+                try:
+                    response = _parse_elided_json(response)
+                except json.JSONDecodeError:
+                    continue
+            for incident in response.get("incidents", []) if isinstance(response, dict) else []:
+                description = incident.get("description")
+                if not isinstance(description, dict):
+                    continue
+                fields = observed.setdefault(str(description["logtype"]), [])
+                for event in description.get("events", []):
+                    fields.extend(key for key in event if key not in fields)
+    return observed
+
+
+def build_logtypes(
+    catalogue: list[dict[str, Any]], observed: dict[str, list[str]]
+) -> list[dict[str, Any]]:
     sections = []
     for section in catalogue:
         if not section["logtypes"]:
@@ -59,6 +82,11 @@ def build_logtypes(catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "logtypes": [str(code) for code in section["logtypes"]],
                 "names": {str(k): v for k, v in (section["logtype_names"] or {}).items()},
                 "fields": list(section["event_fields"] or {}),
+                "observed_fields": {
+                    str(code): [f for f in observed[str(code)] if f not in section["event_fields"]]
+                    for code in section["logtypes"]
+                    if str(code) in observed
+                },
             }
         )
     return sections
@@ -79,7 +107,8 @@ def main(argv: list[str]) -> int:
     source = Path(argv[0]) if argv else REPO_ROOT.parent / "shared" / "canary-api"
     endpoints = yaml.safe_load((source / "endpoints.yaml").read_text())
     catalogue = yaml.safe_load((source / "incident-logtypes.yaml").read_text())
-    LOGTYPES_OUT.write_text(json.dumps(build_logtypes(catalogue), indent=1) + "\n")
+    logtypes = build_logtypes(catalogue, observed_event_fields(endpoints))
+    LOGTYPES_OUT.write_text(json.dumps(logtypes, indent=1) + "\n")
     REFERENCE_OUT.write_text(
         json.dumps(build_reference(endpoints), indent=1, sort_keys=True) + "\n"
     )

@@ -156,12 +156,18 @@ class EncodedIncidentCache:
 class ConsoleApi:
     """Answers `/api/v1` requests from a `Console`."""
 
-    def __init__(self, console: Console, base_url: Callable[[], str], auth_token: str) -> None:
+    def __init__(
+        self,
+        console: Console,
+        base_url: Callable[[], str],
+        auth_token: str,
+        cache_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.console = console
         self._base_url = base_url
         self._auth_token = auth_token
         self._cursors = CursorCodec(f"canary-simulator:{console.seed}")
-        self._incident_cache = EncodedIncidentCache()
+        self._incident_cache = EncodedIncidentCache(cache_bytes)
         self.routes: dict[str, Callable[[Params], bytes]] = {
             "/ping": self.ping,
             "/audit_trail/fetch": self.audit_trail,

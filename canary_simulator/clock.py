@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from email.utils import format_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = timezone.utc
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class UnknownTimezoneError(ValueError):
@@ -26,12 +27,33 @@ def zone(name: str | None) -> tzinfo:
 
 def std(epoch: float, tz: tzinfo = UTC) -> str:
     """``2020-04-08 09:39:02 UTC+0000``: the `*_std` format, in the requested zone."""
+    if tz is UTC:
+        # Hot path (every event carries one): format UTC by arithmetic, not strftime.
+        days, seconds = divmod(int(epoch), 86400)
+        return f"{_utc_day(days)} {_clock_time(seconds)} UTC+0000"
     return datetime.fromtimestamp(int(epoch), tz).strftime("%Y-%m-%d %H:%M:%S UTC%z")
+
+
+@lru_cache(maxsize=4096)
+def _utc_day(days_since_epoch: int) -> str:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch).isoformat()
 
 
 def http_date(epoch: float) -> str:
     """``Wed, 08 Apr 2020 10:55:09 GMT``: the format of the `updated` fields."""
-    return format_datetime(datetime.fromtimestamp(int(epoch), UTC), usegmt=True)
+    days, seconds = divmod(int(epoch), 86400)
+    return f"{_http_day(days)} {_clock_time(seconds)} GMT"
+
+
+@lru_cache(maxsize=4096)
+def _http_day(days_since_epoch: int) -> str:
+    return format_datetime(datetime.fromtimestamp(days_since_epoch * 86400, UTC))[:16]
+
+
+def _clock_time(seconds_of_day: int) -> str:
+    hours, seconds = divmod(seconds_of_day, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 def printable(epoch: float) -> str:
@@ -45,4 +67,5 @@ def token_printable(epoch: float) -> str:
 
 
 def local_time(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%d %H:%M:%S")
+    days, seconds = divmod(int(epoch), 86400)
+    return f"{_utc_day(days)} {_clock_time(seconds)}"

@@ -24,6 +24,7 @@ from canary_simulator.generators import KINDS, IncidentKind, JsonObject
 # times rise with i, never pass the end of history, and do not depend on the incident count,
 # so growing --incidents only appends.
 CREATION_KNEE = 100
+DESTINATION_PORTS = ("21", "22", "80", "443", "445", "1433", "3389", "8080")
 AUDIT_ID_EPOCH = date(2015, 1, 1).toordinal()
 AUDIT_IDS_PER_DAY = 64  # room in the id space for one day's generated entries
 
@@ -112,6 +113,7 @@ class Console:
         self._unacked_by_flock: tuple[tuple[int, int], dict[str, int]] | None = None
         self._changes = 0
 
+        self._events = generators.EventFactory(seed)
         self._audit: list[JsonObject] = []  # ascending id
         self._make_audit_history(flock_ids)
 
@@ -201,22 +203,23 @@ class Console:
 
     def plan(self, index: int) -> IncidentPlan:
         """The logtype and node of incident `index`, cheap enough to filter on."""
-        rng = self._rng("plan", index)
+        draw = _mix(self.seed, index, 1)
         # The first incidents walk through every logtype so even a small console shows them all.
-        kind = KINDS[index] if index < len(KINDS) else rng.choice(KINDS)
+        kind = KINDS[index] if index < len(KINDS) else KINDS[draw % len(KINDS)]
         if index in self._forced_logtypes:
             kind = generators.KIND_BY_LOGTYPE[self._forced_logtypes[index]]
         elif index == len(KINDS):
             kind = generators.BRUTE_FORCE_KINDS[0]
+        node_draw = draw >> 20
         if kind.is_token and self._initial_tokens:
-            node_index = rng.randrange(len(self._initial_tokens))
+            node_index = node_draw % len(self._initial_tokens)
             token = self._initial_tokens[node_index]
             return IncidentPlan(kind, node_index, token["flock_id"], token["node_id"])
         if self._initial_birds:
-            node_index = rng.randrange(len(self._initial_birds))
+            node_index = node_draw % len(self._initial_birds)
             bird = self._initial_birds[node_index]
             return IncidentPlan(kind, node_index, bird["flock_id"], bird["id"])
-        return IncidentPlan(kind, -1, "flock:default", f"0000000{generators.hex_string(rng, 9)}")
+        return IncidentPlan(kind, -1, "flock:default", f"0000000{node_draw & 0xFFFFFFFFF:09x}")
 
     def _version(self, index: int) -> IncidentVersion:
         acknowledged = self._acknowledged.get(index)
@@ -262,7 +265,7 @@ class Console:
         index = version.index
         plan = self.plan(index)
         kind = plan.kind
-        rng = self._rng("incident", index)
+        rng = random.Random(_mix(self.seed, index, 2))
         created = version.created_at
         token: JsonObject | None = None
         bird: JsonObject | None = None
@@ -270,27 +273,12 @@ class Console:
             token = self._initial_tokens[plan.node_index]
         elif plan.node_index >= 0:
             bird = self._initial_birds[plan.node_index]
-        username = rng.choice(generators.USERNAMES)
-        ctx: JsonObject = {
-            "canarytoken": token["canarytoken"] if token else generators.hex_string(rng, 25),
-            "token_kind": token["kind"] if token else "http",
-            "username": username,
-        }
         count = generators.incident_count_of_events(kind, rng, self.big_incident_events)
         if index == len(KINDS):
             count = self.big_incident_events
-        raw_events = generators.make_events(kind, rng, created, count, ctx)
-        last_event = max((e.get("timestamp", created) for e in raw_events), default=created)
+        shown = count if event_limit is None else min(count, event_limit)
+        events, last_event = self._events.make(kind, rng, created, count, shown, tz, token)
         updated = version.updated_at or last_event
-        shown = raw_events if event_limit is None else raw_events[:event_limit]
-        events = []
-        for raw in shown:
-            if "timestamp" in raw:
-                event = dict(raw)
-                event["timestamp_std"] = clock.std(raw["timestamp"], tz)
-                events.append(event)
-            else:
-                events.append(raw)
         src_ip = generators.ip_address(rng)
         description: JsonObject = {
             "acknowledged": "True" if version.acknowledged else "False",
@@ -298,9 +286,9 @@ class Console:
             "created_std": clock.std(created, tz),
             "description": kind.description,
             "dst_host": bird["ip_address"] if bird else "",
-            "dst_port": str(rng.choice((21, 22, 80, 443, 445, 1433, 3389))) if bird else "80",
+            "dst_port": DESTINATION_PORTS[rng.getrandbits(3)] if bird else "80",
             "events": events,
-            "events_count": str(len(raw_events)),
+            "events_count": str(count),
             "flock_id": plan.flock_id,
             "flock_name": self._flocks[plan.flock_id]["name"],
             "ip_address": bird["ip_address"] if bird else "",
@@ -310,20 +298,20 @@ class Console:
             "mac_address": bird["mac_address"] if bird else "",
             "name": bird["name"] if bird else "N/A",
             "node_id": plan.node_id,
-            "notified": "False" if rng.random() < 0.7 else "True",
+            "notified": "False" if rng.getrandbits(2) else "True",
             "src_host": src_ip,
             "src_host_reverse": f"host-{src_ip.replace('.', '-')}.example.net",
-            "src_port": str(rng.randrange(1024, 65536)),
+            "src_port": str(1024 + rng.getrandbits(16) % 64512),
         }
         if token:
             description["memo"] = token["memo"]
-        if rng.random() < 0.05:  # the docs warn that undocumented fields come and go
-            extra = rng.choice(list(generators.UNDOCUMENTED_INCIDENT_FIELDS))
-            description[extra] = generators.UNDOCUMENTED_INCIDENT_FIELDS[extra]
+        if rng.getrandbits(5) == 0:  # the docs warn that undocumented fields come and go
+            extra, value = generators.UNDOCUMENTED_INCIDENT_FIELDS[rng.getrandbits(8) % 3]
+            description[extra] = value
         return {
             "description": description,
-            "hash_id": generators.hex_string(rng, 32),
-            "id": self.incident_id(index),
+            "hash_id": f"{rng.getrandbits(128):032x}",
+            "id": self.incident_id(index, plan),
             "summary": kind.description,
             "updated": clock.http_date(updated),
             "updated_id": version.updated_id,
@@ -331,9 +319,9 @@ class Console:
             "updated_time": str(updated),
         }
 
-    def incident_id(self, index: int) -> str:
+    def incident_id(self, index: int, plan: IncidentPlan | None = None) -> str:
         """The `id` of incident `index`; its last part encodes the index, so lookups are cheap."""
-        slug = self.plan(index).kind.section.lower().replace(" ", "")[:16]
+        slug = (plan or self.plan(index)).kind.slug
         masked = index ^ (_mix(self.seed) & 0xFFFFFFFF)
         return f"incident:{slug}:{_mix(self.seed, index) & 0xFFFFFFFFFFFFFFFF:016x}{masked:08x}"
 

@@ -28,6 +28,11 @@ class IncidentKind:
     section: str
 
     @property
+    def slug(self) -> str:
+        """The short name in incident ids, as in ``incident:sshlogin:...``."""
+        return "".join(c for c in self.section.lower() if c.isalnum())[:16]
+
+    @property
     def is_token(self) -> bool:
         return self.logtype.startswith(("16", "17"))
 
@@ -53,7 +58,8 @@ def _load_kinds() -> tuple[IncidentKind, ...]:
                     logtype=code,
                     description=section["description"],
                     name=section["names"].get(code, section["section"]),
-                    fields=tuple(section["fields"]),
+                    fields=tuple(section["fields"])
+                    + tuple(section.get("observed_fields", {}).get(code, ())),
                     section=section["section"],
                 )
             )
@@ -94,11 +100,11 @@ TOKEN_KIND_BY_LOGTYPE = {
     "17027": "credit-card", "17028": "pwa", "17029": "mysql-dump",
 }  # fmt: skip
 TOKEN_KINDS = tuple(dict.fromkeys(TOKEN_KIND_BY_LOGTYPE.values()))
-UNDOCUMENTED_INCIDENT_FIELDS = {
-    "matched_annotations": {"scanner": "Shodan"},
-    "reverse_dns_lookup_status": "ok",
-    "incident_tags": ["lateral-movement"],
-}
+UNDOCUMENTED_INCIDENT_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("matched_annotations", {"scanner": "Shodan"}),
+    ("reverse_dns_lookup_status", "ok"),
+    ("incident_tags", ["lateral-movement"]),
+)
 
 
 def hex_string(rng: random.Random, length: int) -> str:
@@ -106,10 +112,9 @@ def hex_string(rng: random.Random, length: int) -> str:
 
 
 def ip_address(rng: random.Random, private: bool = False) -> str:
-    if private:
-        return f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-    first = rng.randrange(1, 224)
-    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    bits = rng.getrandbits(32)
+    first = 10 if private else 1 + (bits >> 24) % 223
+    return f"{first}.{(bits >> 16) & 255}.{(bits >> 8) & 255}.{1 + (bits & 255) % 254}"
 
 
 def _event_value(field: str, rng: random.Random, kind: IncidentKind, ctx: JsonObject) -> Any:
@@ -163,43 +168,91 @@ def _event_value(field: str, rng: random.Random, kind: IncidentKind, ctx: JsonOb
         return rng.choice(("SSH-2.0-OpenSSH_7.9", "SSH-2.0-libssh_0.9.6", "6.1", "2.3.1"))
     if upper == "MAC":
         return "00:00:00:00:00:00"
+    if field == "src_host":
+        return ip_address(rng)
+    if field == "event_name":
+        return ""
     if field.endswith("_ip") or field == "canary_IP":
         return ip_address(rng, private=True)
     return rng.choice((f"{field.lower()}-{rng.randrange(1000)}", "värde", ""))
 
 
-def make_events(
-    kind: IncidentKind, rng: random.Random, start: int, count: int, ctx: JsonObject
-) -> list[JsonObject]:
-    """`count` events of `kind`, the first at `start`, one every few seconds (raw epochs)."""
-    if kind.logtype == "5007":
-        # The consolidated scan's events map each probed port to the birds that saw it.
-        return [
-            {str(port): [ip_address(rng, private=True) for _ in range(rng.randint(1, 3))]}
-            for port in sorted(rng.sample(range(1, 65536), count))
-        ]
-    documented = [f for f in kind.fields if f not in ("timestamp", "timestamp_std")]
-    events = []
-    ts = start
-    for _ in range(count):
-        event: JsonObject = {field: _event_value(field, rng, kind, ctx) for field in documented}
-        if kind.is_brute_force:
-            event["USERNAME" if "USERNAME" in documented else "user"] = rng.choice(USERNAMES)
-        event["timestamp"] = ts
-        events.append(event)
-        ts += rng.randint(0, 7)
-    return events
+EVENT_VARIANTS = 32  # distinct event bodies per logtype; events pick one and get their own time
+
+
+class EventFactory:
+    """Builds incident events from a few pre-generated variants per logtype.
+
+    A real brute-force incident repeats the same few fields thousands of times; copying a
+    prepared variant and stamping its time keeps a page of incidents cheap to serve.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._variants: dict[str, list[JsonObject]] = {}
+
+    def _variants_of(self, kind: IncidentKind) -> list[JsonObject]:
+        variants = self._variants.get(kind.logtype)
+        if variants is None:
+            rng = random.Random(f"{self._seed}:events:{kind.logtype}")
+            documented = [f for f in kind.fields if f not in ("timestamp", "timestamp_std")]
+            variants = []
+            for _ in range(EVENT_VARIANTS):
+                ctx = {"username": rng.choice(USERNAMES), "canarytoken": ""}
+                variants.append({f: _event_value(f, rng, kind, ctx) for f in documented})
+            self._variants[kind.logtype] = variants
+        return variants
+
+    def make(
+        self,
+        kind: IncidentKind,
+        rng: random.Random,
+        start: int,
+        count: int,
+        shown: int,
+        tz: Any,
+        token: JsonObject | None,
+    ) -> tuple[list[JsonObject], int]:
+        """The first `shown` of `count` events starting at `start`, and the last one's time."""
+        if kind.logtype == "5007":
+            # The consolidated scan's events map each probed port to the birds that saw it.
+            ports = sorted(rng.sample(range(1, 65536), count))
+            events = [
+                {str(port): [ip_address(rng, private=True) for _ in range(rng.randint(1, 3))]}
+                for port in ports[:shown]
+            ]
+            return events, start
+        variants = self._variants_of(kind)
+        token_fields: JsonObject = {}
+        if token is not None:
+            token_fields["canarytoken"] = token["canarytoken"]
+            for field in ("type", "kind"):
+                if field in variants[0]:
+                    token_fields[field] = "dns" if kind.logtype.startswith("16") else token["kind"]
+        events = []
+        ts = start
+        getrandbits = rng.getrandbits
+        for position in range(count):
+            if position < shown:
+                event = variants[getrandbits(5)].copy()
+                if token_fields:
+                    event.update(token_fields)
+                event["timestamp"] = ts
+                event["timestamp_std"] = clock.std(ts, tz)
+                events.append(event)
+            ts += getrandbits(3)
+        return events, ts
 
 
 def incident_count_of_events(kind: IncidentKind, rng: random.Random, big: int) -> int:
-    roll = rng.random()
-    if roll < 0.004:
+    roll = rng.getrandbits(10)  # per mille, near enough
+    if roll < 4:
         return 0  # the docs never promise events; a few incidents carry none
-    if kind.is_brute_force and roll > 0.998:
+    if kind.is_brute_force and roll > 1021:
         return big
     if kind.is_port_scan:
-        return rng.randint(1, 60)
-    return rng.randint(1, 4)
+        return 1 + rng.getrandbits(6) % 60
+    return 1 + rng.getrandbits(2)
 
 
 def make_bird(rng: random.Random, flock_id: str, first_seen: int, now: int) -> JsonObject:

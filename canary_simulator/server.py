@@ -56,6 +56,7 @@ class Simulator:
         fault_seed: int = 0,
         fault_timeout_seconds: float = 3.0,
         retry_after_seconds: int = 1,
+        cache_mb: int = 64,
     ) -> None:
         if not auth_token:
             raise ValueError("auth_token must not be empty")
@@ -67,7 +68,7 @@ class Simulator:
         self.fault_timeout_seconds = fault_timeout_seconds
         self.retry_after_seconds = retry_after_seconds
         self.faults = FaultPlan(faults, fault_seed)
-        self.api = ConsoleApi(console, lambda: self.base_url, auth_token)
+        self.api = ConsoleApi(console, lambda: self.base_url, auth_token, cache_mb * 1024 * 1024)
         self._log: list[RequestLogEntry] = []
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
