@@ -150,6 +150,13 @@ EVENT_COLUMNS: Final = (
     Column("session_index", STRING, "WireGuard client session index.", ("client_session_index",)),
     Column("access_key_id", STRING, "AWS access key id the attacker used.", ("access_key_id",)),
     Column(
+        "secret_access_key",
+        STRING,
+        "AWS secret key of the token ('[REDACTED]' unless redaction is off).",
+        ("secret_access_key",),
+    ),
+    Column("online", BOOLEAN, "Whether the token is online.", ("online",)),
+    Column(
         "masked_card_number",
         STRING,
         "Credit card token: masked card number.",
@@ -186,6 +193,10 @@ EVENT_COLUMNS: Final = (
     Column("exe_type", STRING, "Type of the tokened executable.", ("exe_type",)),
     Column("web_image_name", STRING, "Name of the tokened web image.", ("web_image_name",)),
     Column("web_image_type", STRING, "Type of the tokened web image.", ("web_image_type",)),
+    Column("document_data", STRING, "Content of the tokened document.", ("doc",)),
+    Column("exe_data", STRING, "Content of the tokened executable.", ("exe",)),
+    Column("web_image_data", STRING, "Content of the tokened web image.", ("web_image",)),
+    Column("qr_code_data", STRING, "Content of the tokened QR code.", ("qr_code",)),
     Column("s3_source_bucket", STRING, "S3 bucket the token watches.", ("s3_source_bucket",)),
     Column("s3_log_bucket", STRING, "S3 bucket holding the access logs.", ("s3_log_bucket",)),
     Column(
@@ -324,8 +335,9 @@ EVENT_COLUMNS: Final = (
 EVENT_TABLE: Final = Table(EVENT_COLUMNS, any_case=True)
 
 # Canarytoken credentials an event may echo back; they are as live as the token's own.
+# (Passwords attackers typed are not secrets of ours: they are the evidence.)
 EVENT_SECRET_KEYS: Final = frozenset(
-    {"secret_access_key", "aws_secret_access_key", "factory_auth", "wg_private_key", "private_key"}
+    {"aws_secret_access_key", "factory_auth", "wg_private_key", "private_key", "slack_api_key"}
 )
 
 PORTS_SCANNED_SCHEMA: Final = {
@@ -354,6 +366,8 @@ def event_object(raw: Any, *, redact: bool = True) -> dict[str, Any]:
             out["extra"] = {"value": raw}
         return out
     extra = EVENT_TABLE.fill(raw, out)
+    if redact and out.get("secret_access_key"):
+        out["secret_access_key"] = REDACTED
     if extra:
         ports_scanned, rest = _split_extra(extra, redact)
         if ports_scanned:

@@ -276,11 +276,15 @@ def test_token_secrets_echoed_in_events_are_redacted() -> None:
     event = {"canarytoken": "tok", "secret_access_key": "AKIASECRET", "access_key_id": "AKIA1"}
     raw = incident([event], logtype="17012")
     record, rows = check(raw)
-    assert rows[0]["extra"] == {"secret_access_key": REDACTED}
+    assert rows[0]["secret_access_key"] == REDACTED
     assert rows[0]["access_key_id"] == "AKIA1"
     assert "AKIASECRET" not in json.dumps(record)
     (row,) = incident_event_records(raw, redact=False)
-    assert row["extra"] == {"secret_access_key": "AKIASECRET"}
+    assert row["secret_access_key"] == "AKIASECRET"
+
+    raw = incident([{"factory_auth": "f4c70ry", "wg_private_key": ""}], logtype="17022")
+    (row,) = incident_event_records(raw)
+    assert row["extra"] == {"factory_auth": REDACTED, "wg_private_key": ""}
 
 
 def test_attacker_passwords_are_not_redacted() -> None:
