@@ -66,6 +66,7 @@ class SimulatorProcess:
         seed: int,
         latency_ms: int = 0,
         audit_days: int | None = None,
+        cache_mb: int | None = None,
         startup_timeout: float = 600.0,
     ) -> None:
         self.auth_token = secrets.token_hex(16)
@@ -89,6 +90,8 @@ class SimulatorProcess:
         ]
         if audit_days is not None:
             command += ["--audit-days", str(audit_days)]
+        if cache_mb is not None:
+            command += ["--cache-mb", str(cache_mb)]
         self.command = command
         self.startup_timeout = startup_timeout
         self.startup_seconds = 0.0
