@@ -276,6 +276,8 @@ class Console:
         count = generators.incident_count_of_events(kind, rng, self.big_incident_events)
         if index == len(KINDS):
             count = self.big_incident_events
+        elif index == len(KINDS) + 1:
+            count = 0
         shown = count if event_limit is None else min(count, event_limit)
         events, last_event = self._events.make(kind, rng, created, count, shown, tz, token)
         updated = version.updated_at or last_event
