@@ -5,14 +5,16 @@ The reliability suite, the benchmark and the end-to-end tests all need the same 
 to resume with, reduce the output to a set of (stream, primary key) pairs, measure the process's
 peak memory, and kill it with SIGKILL at a chosen point. They live here, once.
 
-Every run goes through the network guard in `netguard/`: a `sitecustomize` that lets the tap reach
-loopback addresses only, so no test can ever contact a real console, and an unknown host name
-fails in the resolver without a single DNS packet leaving the machine.
+Every run starts with the `sitecustomize` in `tap_site/`: a network guard that lets the tap reach
+loopback addresses only, so no test can ever contact a real console and an unknown host name
+fails in the resolver without a single DNS packet leaving the machine; and, on request, a frozen
+clock, so that the tap and a console frozen at the same instant agree on what "today" is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import signal
@@ -21,17 +23,19 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil  # type: ignore[import-untyped]
 
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
-NETGUARD_DIR = Path(__file__).with_name("netguard")
+TAP_SITE_DIR = Path(__file__).with_name("tap_site")
 
 STREAMS = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
 
+T = TypeVar("T")
 Key = tuple[Any, ...]
 Message = dict[str, Any]
 
@@ -132,11 +136,15 @@ def guarded_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         if not key.endswith("LOGLEVEL") and key != "SINGER_SDK_LOG_CONFIG"
     }
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(NETGUARD_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+        [str(TAP_SITE_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
+
+
+def clock_env(frozen_now: datetime.datetime | None) -> dict[str, str]:
+    return {} if frozen_now is None else {"TAP_FROZEN_NOW": frozen_now.isoformat()}
 
 
 def write_json(path: Path, value: Any) -> Path:
@@ -152,6 +160,8 @@ def run_tap(
     catalog: Mapping[str, Any] | None = None,
     args: Iterable[str] = (),
     kill_at: KillPoint | None = None,
+    on_start: Callable[[int], None] | None = None,
+    frozen_now: datetime.datetime | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 180,
 ) -> TapRun:
@@ -159,7 +169,9 @@ def run_tap(
 
     stdout is read line by line as it arrives so that a kill lands right after the chosen
     record; what the tap had already written into the pipe before the kill is still read, as a
-    target downstream would read it. Peak RSS is the kernel's high-water mark for the process.
+    target downstream would read it. `on_start` receives the tap's pid (to kill it from
+    elsewhere, e.g. from a console handler while the tap waits for its answer). Peak RSS is the
+    kernel's high-water mark for the process. `frozen_now` stops the tap's clock at that instant.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     command = [str(TAP_EXECUTABLE), "--config", str(write_json(workdir / "config.json", config))]
@@ -177,21 +189,25 @@ def run_tap(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
-            env=guarded_env(env),
+            env=guarded_env({**clock_env(frozen_now), **(env or {})}),
         )
         sampler = _RssSampler(process.pid)
         sampler.start()
+        if on_start is not None:
+            on_start(process.pid)
         timed_out = threading.Event()
         watchdog = threading.Timer(timeout, _kill_on_timeout, args=(process, timed_out))
         watchdog.start()
         try:
-            stdout, killed = _read_stdout(process, kill_at)
+            stdout = _read_stdout(process, kill_at)
             returncode, kernel_peak = _wait_with_rusage(process)
         finally:
             watchdog.cancel()
             sampler.stop()
     if timed_out.is_set():
         raise TimeoutError(f"tap did not finish within {timeout} s: {command}")
+    # Killed means the kill landed: a SIGKILL sent after the tap had exited does not count.
+    killed = returncode == -signal.SIGKILL
     (workdir / "stdout.jsonl").write_text(stdout, encoding="utf-8")
     messages = parse_messages(stdout)
     return TapRun(
@@ -206,22 +222,22 @@ def run_tap(
     )
 
 
-def _read_stdout(process: subprocess.Popen[bytes], kill_at: KillPoint | None) -> tuple[str, bool]:
+def _read_stdout(process: subprocess.Popen[bytes], kill_at: KillPoint | None) -> str:
     assert process.stdout is not None
     chunks: list[bytes] = []
-    killed = False
+    sent = False
     seen = 0
     for line in process.stdout:
         chunks.append(line)
-        if kill_at is None or killed or not line.endswith(b"\n"):
+        if kill_at is None or sent or not line.endswith(b"\n"):
             continue
         message = json.loads(line)
         if message.get("type") == "RECORD" and message.get("stream") == kill_at.stream:
             seen += 1
             if seen >= kill_at.nth:
-                _sigkill(process)
-                killed = True
-    return b"".join(chunks).decode("utf-8"), killed
+                sigkill(process.pid)
+                sent = True
+    return b"".join(chunks).decode("utf-8")
 
 
 def _wait_with_rusage(process: subprocess.Popen[bytes]) -> tuple[int, int]:
@@ -231,15 +247,16 @@ def _wait_with_rusage(process: subprocess.Popen[bytes]) -> tuple[int, int]:
     return process.returncode, usage.ru_maxrss * 1024
 
 
-def _sigkill(process: subprocess.Popen[bytes]) -> None:
+def sigkill(pid: int) -> None:
+    """SIGKILL the tap; harmless if it has exited already (it stays a zombie until reaped)."""
     # os.kill, not Popen.send_signal: the latter polls and could reap the child before wait4.
     with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
 
 
 def _kill_on_timeout(process: subprocess.Popen[bytes], timed_out: threading.Event) -> None:
     timed_out.set()
-    _sigkill(process)
+    sigkill(process.pid)
 
 
 class _RssSampler(threading.Thread):
@@ -263,6 +280,17 @@ class _RssSampler(threading.Thread):
     def stop(self) -> None:
         self._stopped.set()
         self.join()
+
+
+def run_concurrently(jobs: Mapping[str, Callable[[], T]], workers: int = 4) -> dict[str, T]:
+    """Run independent jobs (each typically a tap run against its own console) side by side.
+
+    Most of a sync under faults is spent waiting for retries, so running a few at once cuts the
+    suite's wall time without changing what any one of them does. The first failure is raised.
+    """
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def union_keys(runs: Iterable[TapRun]) -> set[tuple[str, Key]]:
