@@ -114,9 +114,10 @@ class CanaryApi:
             return self._get_with_retries(endpoint, dict(params or {}))
         except TransientError as error:
             elapsed = time.monotonic() - started
+            tries = f"{self._max_tries} {'try' if self._max_tries == 1 else 'tries'}"
             raise error.gives_up_as(
-                f"{error.description} on GET {endpoint}, still after {self._max_tries} "
-                f"tries over {elapsed:.0f} s; {error.hint}."
+                f"{error.description} on GET {endpoint}, still after {tries} over "
+                f"{elapsed:.0f} s; {error.hint}."
             ) from None
 
     def pages(self, endpoint: str, params: Mapping[str, t.Any]) -> Iterator[JSON]:
@@ -319,7 +320,7 @@ def read_ahead(items: Iterator[_T]) -> Iterator[_T]:
         while wanted.get():
             try:
                 produced.put((True, next(items)))
-            except BaseException as error:  # noqa: BLE001 - handed to the caller, whatever it is
+            except BaseException as error:  # handed to the caller, whatever it is
                 produced.put((False, error))
                 return
 

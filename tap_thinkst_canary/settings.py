@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_thinkst_canary.clock import utc_now
+from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import API_KEY_HELP, ConfigError
 
 
@@ -252,7 +252,7 @@ def _start_date(value: t.Any) -> datetime.datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     parsed = parsed.astimezone(datetime.timezone.utc)
-    if parsed > utc_now():
+    if parsed > clock.utc_now():
         raise _problem(
             f"`start_date` {value!r} is in the future, so nothing would ever be synced; use a "
             "past date-time, or leave it out to sync all history."

@@ -8,8 +8,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from tap_thinkst_canary import clock
 from tap_thinkst_canary.client import CanaryStream
-from tap_thinkst_canary.clock import utc_now
 from tap_thinkst_canary.model import (
     AUDIT_ENTRY_SCHEMA,
     BIRD_SCHEMA,
@@ -162,7 +162,7 @@ class AuditTrailStream(CanaryStream):
     check_sorted = False
 
     def records(self, context: Context | None) -> Iterable[Row]:
-        today = utc_now().date()
+        today = clock.utc_now().date()
         bookmark = AuditBookmark.read(self.get_context_state(context))
         first_day = self._first_day(bookmark, today)
         if first_day is None:

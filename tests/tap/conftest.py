@@ -1,0 +1,49 @@
+"""Fixtures for the tap's tests."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_thinkst_canary import clock
+
+from .support import Reply, ScriptedConsole, ScriptedRequest, SyncOutput, sync_with_cli
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., SyncOutput]:
+    """The console script in a subprocess: ``run_cli(config, *args, state=None, env=None)``."""
+
+    def run(config: dict[str, Any], *args: str, **kwargs: Any) -> SyncOutput:
+        return sync_with_cli(tmp_path, config, *args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime.datetime], None]:
+    """Set the tap's clock: ``frozen_now(moment)``, in step with ``console.set_now``."""
+
+    def freeze(moment: datetime.datetime) -> None:
+        monkeypatch.setattr(clock, "utc_now", lambda: moment)
+
+    return freeze
+
+
+@pytest.fixture
+def scripted_console() -> Iterator[Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole]]:
+    """Factory for `ScriptedConsole`s, all stopped at teardown."""
+    started: list[ScriptedConsole] = []
+
+    def make(responder: Callable[[ScriptedRequest], Reply]) -> ScriptedConsole:
+        console = ScriptedConsole(responder).__enter__()
+        started.append(console)
+        return console
+
+    yield make
+    for console in started:
+        console.__exit__()
