@@ -107,7 +107,9 @@ def test_fresh_meltano_project_adds_the_extractor_from_the_file_and_runs_it(
     env["TAP_THINKST_CANARY_BASE_URL"] = e2e_simulator.base_url
     env["TAP_THINKST_CANARY_AUTH_TOKEN"] = AUTH_TOKEN
     listed = run([meltano, "config", "list", "tap-thinkst-canary"], cwd=project, env=env)
-    assert "page_size" in listed.stdout
+    # The settings come from the definition, with their environment variables.
+    assert "TAP_THINKST_CANARY_AUTH_TOKEN" in listed.stdout
+    assert e2e_simulator.base_url in listed.stdout
     assert AUTH_TOKEN not in listed.stdout + listed.stderr
 
     invoked = run([meltano, "invoke", "tap-thinkst-canary"], cwd=project, env=env)
