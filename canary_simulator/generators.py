@@ -127,6 +127,8 @@ def _event_value(field: str, rng: random.Random, kind: IncidentKind, ctx: JsonOb
     if field in ("headers", "HEADERS"):
         return {
             "Accept": "*/*",
+            "Accept-Encoding": "gzip, deflate",
+            "Connection": rng.choice(("close", "keep-alive")),
             "User-Agent": rng.choice(USER_AGENTS),
             "X-Forwarded-For": ip_address(rng),
             "Via": None if rng.random() < 0.3 else "1.1 proxy",
