@@ -1,66 +1,170 @@
 """SIGKILL at any point loses nothing: a resume from the last STATE completes the data.
 
-Twelve kill points are drawn with a fixed seed, two in each stream, anywhere among that
-stream's records in a clean sync. For each, the tap is killed right after writing that record,
-then run again from the last STATE it wrote. Together the two runs hold every record of a
-clean sync, and the resumed run repeats at most the unit the tap checkpoints:
+Sixteen kill points are drawn with a fixed seed:
+
+- two in each stream but the last one synced, right after the tap wrote a record drawn at
+  random among that stream's records in a clean sync;
+- two in the last stream (`tokens`), and four more anywhere in the sync, while the tap waits for
+  the console's answer to a request drawn at random. (Right after a record of the last stream
+  the tap may already have exited: a kill there could land too late to mean anything.)
+
+For each, the tap is killed, then run again from the last STATE it wrote. Together the two runs
+hold every record of a clean sync, the resumed run ends in the clean sync's state, and it repeats
+no more than the unit the tap checkpoints:
 
 - `incidents`: at most one page;
 - `incident_events`: only events of incidents that were repeated;
 - `audit_trail`: only entries of a single UTC day (the audit trail is checkpointed per day);
-- `birds`, `tokens`, `flocks`: full snapshots, with no bookmark: the resumed run takes a new,
-  complete snapshot on its own, and what the killed run had sent of the old one is at most the
-  whole table, upserted again by key.
+- `birds`, `tokens`, `flocks`: snapshots without a bookmark: the resumed run takes a new,
+  complete snapshot on its own; what the killed run had sent of the old one is upserted again.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
-from pathlib import Path
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 
-from canary_simulator import Console
+from canary_simulator import Console, Simulator
 
-from .conftest import PAGE_SIZE, CleanSyncs, simulator, tap_config
-from .harness import STREAMS, KillPoint, TapRun, run_tap, union_keys
+from .conftest import PAGE_SIZE, CleanSync, simulator, sync, tap_config
+from .harness import STREAMS, KillPoint, TapRun, run_concurrently, sigkill, union_keys
 
-KILLS_PER_STREAM = 2
 SEED = 20261122
+RECORD_KILLS_PER_STREAM = 2
+REQUEST_KILLS_IN_LAST_STREAM = 2
+REQUEST_KILLS_ANYWHERE = 4
 SNAPSHOT_STREAMS = ("birds", "tokens", "flocks")
+# The endpoint of each stream that makes requests of its own.
+STREAM_PATHS = {
+    "audit_trail": "/audit_trail/fetch",
+    "birds": "/devices/all",
+    "flocks": "/flocks/summary",
+    "incidents": "/incidents/all",
+    "tokens": "/canarytokens/paginate",
+}
 
 
-def kill_points(clean: TapRun, seed: int = SEED) -> list[KillPoint]:
-    """`KILLS_PER_STREAM` points per stream, each after a record drawn at random."""
+@dataclass(frozen=True)
+class RequestKill:
+    """SIGKILL the tap while it waits for its `nth` request to `path` (any path if None)."""
+
+    path: str | None
+    nth: int
+
+    def __str__(self) -> str:
+        return f"during request {self.nth} to {self.path or 'any endpoint'}"
+
+
+Kill = KillPoint | RequestKill
+
+
+def kill_points(clean: TapRun, requests_per_path: dict[str, int], seed: int = SEED) -> list[Kill]:
     rng = random.Random(seed)
     counts = clean.record_counts()
-    return [
+    last_stream = clean.records[-1]["stream"]
+    points: list[Kill] = [
         KillPoint(stream, rng.randint(1, counts[stream]))
         for stream in STREAMS
-        for _ in range(KILLS_PER_STREAM)
+        if stream != last_stream
+        for _ in range(RECORD_KILLS_PER_STREAM)
     ]
+    last_path = STREAM_PATHS[last_stream]
+    points += [
+        RequestKill(last_path, rng.randint(1, requests_per_path[last_path]))
+        for _ in range(REQUEST_KILLS_IN_LAST_STREAM)
+    ]
+    total = sum(requests_per_path.values())
+    points += [RequestKill(None, rng.randint(2, total)) for _ in range(REQUEST_KILLS_ANYWHERE)]
+    return points
 
 
-def test_kill_points_cover_every_stream(clean_syncs: CleanSyncs) -> None:
-    points = kill_points(clean_syncs.today().run)
+@contextmanager
+def killing_during(sim: Simulator, kill: RequestKill) -> Iterator[Callable[[int], None]]:
+    """Make the console kill the tap when the chosen request arrives, before answering it.
+
+    Yields the callback that receives the tap's pid. The tap is certainly still running then:
+    it is waiting for this very answer.
+    """
+    pid: list[int] = []
+    counter = itertools.count(1)
+    lock = threading.Lock()
+    routes = sim.api.routes
+    originals = dict(routes)
+
+    def wrap(path: str, answer: Callable[..., bytes]) -> Callable[..., bytes]:
+        def answer_or_kill(params: dict[str, str]) -> bytes:
+            if kill.path in (None, path):
+                with lock:
+                    if next(counter) == kill.nth:
+                        sigkill(pid[0])
+            return answer(params)
+
+        return answer_or_kill
+
+    for path, answer in originals.items():
+        routes[path] = wrap(path, answer)
+    try:
+        yield pid.append
+    finally:
+        routes.update(originals)
+
+
+@dataclass(frozen=True)
+class Crash:
+    killed: TapRun
+    resumed: TapRun
+
+
+@pytest.fixture(scope="module")
+def points(clean_sync: CleanSync) -> list[Kill]:
+    return kill_points(clean_sync.run, dict(clean_sync.requests_per_path))
+
+
+@pytest.fixture(scope="module")
+def crashes(
+    points: list[Kill], reliability_console: Console, tmp_path_factory: pytest.TempPathFactory
+) -> list[Crash]:
+    root = tmp_path_factory.mktemp("crashes")
+
+    def crash_and_resume(index: int) -> Crash:
+        point, workdir = points[index], root / f"point-{index}"
+        with simulator(reliability_console) as sim:
+            config = tap_config(sim.base_url)
+            if isinstance(point, RequestKill):
+                with killing_during(sim, point) as on_start:
+                    killed = sync(config, workdir / "killed", on_start=on_start)
+            else:
+                killed = sync(config, workdir / "killed", kill_at=point)
+            resumed = sync(config, workdir / "resumed", state=killed.last_state)
+        return Crash(killed, resumed)
+
+    jobs = {str(i): lambda i=i: crash_and_resume(i) for i in range(len(points))}
+    return list(run_concurrently(jobs, workers=3).values())
+
+
+def test_kill_points_cover_every_stream(points: list[Kill]) -> None:
     assert len(points) >= 10
-    assert {point.stream for point in points} == set(STREAMS)
+    record_streams = {p.stream for p in points if isinstance(p, KillPoint)}
+    request_paths = {p.path for p in points if isinstance(p, RequestKill)}
+    assert record_streams | {"tokens"} == set(STREAMS)
+    assert "/canarytokens/paginate" in request_paths
 
 
-@pytest.mark.parametrize("index", range(len(STREAMS) * KILLS_PER_STREAM))
+@pytest.mark.parametrize("index", range(16))
 def test_resume_after_sigkill_completes_the_data(
-    index: int, reliability_console: Console, clean_syncs: CleanSyncs, tmp_path: Path
+    index: int, points: list[Kill], crashes: list[Crash], clean_sync: CleanSync
 ) -> None:
-    clean = clean_syncs.today().run
-    point = kill_points(clean)[index]
-    with simulator(reliability_console) as sim:
-        config = tap_config(sim.base_url)
-        killed = run_tap(config, tmp_path / "killed", kill_at=point)
-        resumed = run_tap(config, tmp_path / "resumed", state=killed.last_state)
-
-    assert killed.killed, f"the tap finished before {point}: {killed.describe()}"
+    point, killed, resumed = points[index], crashes[index].killed, crashes[index].resumed
+    clean = clean_sync.run
+    assert killed.killed, f"the kill {point} did not land: {killed.describe()}"
     assert resumed.returncode == 0, resumed.describe()
-    assert union_keys([killed, resumed]) == clean.key_set()
+    assert union_keys([killed, resumed]) == clean.key_set(), str(point)
     assert resumed.last_state == clean.last_state
 
     repeated = {stream: set(killed.keys(stream)) & set(resumed.keys(stream)) for stream in STREAMS}
