@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-mb", type=_non_negative, default=64,
         help="memory for encoded incidents, so repeated syncs are served fast",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-prefetch", dest="prefetch", action="store_false",
+        help="do not build the next page of incidents while the client reads the current one",
+    )  # fmt: skip
     return parser
 
 
@@ -91,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             fault_timeout_seconds=args.fault_timeout_seconds,
             retry_after_seconds=args.retry_after_seconds,
             cache_mb=args.cache_mb,
+            prefetch=args.prefetch,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -12,6 +12,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
@@ -162,12 +163,22 @@ class ConsoleApi:
         base_url: Callable[[], str],
         auth_token: str,
         cache_bytes: int = 64 * 1024 * 1024,
+        prefetch: bool = False,
     ) -> None:
         self.console = console
         self._base_url = base_url
         self._auth_token = auth_token
         self._cursors = CursorCodec(f"canary-simulator:{console.seed}")
         self._incident_cache = EncodedIncidentCache(cache_bytes)
+        # Clients page through incidents in order, so while one page is on its way the next
+        # can be built: in a process of its own, the simulator then keeps ahead of its client.
+        self._prefetcher = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary-simulator-prefetch")
+            if prefetch
+            else None
+        )
+        self._prefetching: OrderedDict[str, Future[None]] = OrderedDict()
+        self._prefetch_lock = threading.Lock()
         self.routes: dict[str, Callable[[Params], bytes]] = {
             "/ping": self.ping,
             "/audit_trail/fetch": self.audit_trail,
@@ -177,6 +188,10 @@ class ConsoleApi:
         }
         for path in INCIDENT_FEEDS:
             self.routes[path] = self._incident_feed(path)
+
+    def close(self) -> None:
+        if self._prefetcher is not None:
+            self._prefetcher.shutdown(wait=False, cancel_futures=True)
 
     def _link(self, path: str, cursor: str | None) -> str | None:
         if cursor is None:
@@ -203,6 +218,7 @@ class ConsoleApi:
         cursor = params.get("cursor")
         if cursor:
             query = self._cursors.decode(cursor, path)
+            self._await_prefetch(cursor)
         else:
             query = {
                 "endpoint": path,
@@ -225,7 +241,9 @@ class ConsoleApi:
         if query["limit"] is not None:
             next_cursor = None
             if more:
-                next_cursor = self._cursors.encode({**query, "after": versions[-1].updated_id})
+                next_query = {**query, "after": versions[-1].updated_id}
+                next_cursor = self._cursors.encode(next_query)
+                self._start_prefetch(next_cursor, next_query, acknowledged)
             body["cursor"] = {
                 "next": next_cursor,
                 "next_link": self._link(path, next_cursor),
@@ -235,6 +253,34 @@ class ConsoleApi:
         encoded = [self._encoded_incident(v, tz, query) for v in versions]
         head = orjson.dumps(body)
         return b"".join((head[:-1], b',"incidents":[', b",".join(encoded), b"]}"))
+
+    def _start_prefetch(self, cursor: str, query: JsonObject, acknowledged: bool | None) -> None:
+        if self._prefetcher is None:
+            return
+        with self._prefetch_lock:
+            if cursor in self._prefetching:
+                return
+            try:
+                future = self._prefetcher.submit(self._warm_page, query, acknowledged)
+            except RuntimeError:  # shutting down
+                return
+            self._prefetching[cursor] = future
+            while len(self._prefetching) > 8:
+                self._prefetching.popitem(last=False)
+
+    def _await_prefetch(self, cursor: str) -> None:
+        """Wait for the page being built ahead, rather than build it a second time."""
+        with self._prefetch_lock:
+            future = self._prefetching.pop(cursor, None)
+        if future is not None and not future.cancelled():
+            future.exception()  # a failed warm-up only means the page is built now
+
+    def _warm_page(self, query: JsonObject, acknowledged: bool | None) -> None:
+        tz = _zone(query["tz"])
+        accept = self._incident_filter(query, acknowledged)
+        versions, _ = self.console.select_incidents(query["after"], query["limit"], accept)
+        for version in versions:
+            self._encoded_incident(version, tz, query)
 
     def _incident_filter(
         self, query: JsonObject, acknowledged: bool | None

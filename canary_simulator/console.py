@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+import orjson
+
 from canary_simulator import clock, generators
 from canary_simulator.generators import KINDS, IncidentKind, JsonObject
 
@@ -273,11 +275,7 @@ class Console:
             token = self._initial_tokens[plan.node_index]
         elif plan.node_index >= 0:
             bird = self._initial_birds[plan.node_index]
-        count = generators.incident_count_of_events(kind, rng, self.big_incident_events)
-        if index == len(KINDS):
-            count = self.big_incident_events
-        elif index == len(KINDS) + 1:
-            count = 0
+        count = self._event_total(index, kind, rng)
         shown = count if event_limit is None else min(count, event_limit)
         events, last_event = self._events.make(kind, rng, created, count, shown, tz, token)
         updated = version.updated_at or last_event
@@ -320,6 +318,15 @@ class Console:
             "updated_std": clock.std(updated, tz),
             "updated_time": str(updated),
         }
+
+    def _event_total(self, index: int, kind: IncidentKind, rng: random.Random) -> int:
+        """How many events incident `index` has: the first draw from its generator."""
+        count = generators.incident_count_of_events(kind, rng, self.big_incident_events)
+        if index == len(KINDS):
+            return self.big_incident_events  # one brute force with thousands of events, always
+        if index == len(KINDS) + 1:
+            return 0  # and one incident without events, always
+        return count
 
     def incident_id(self, index: int, plan: IncidentPlan | None = None) -> str:
         """The `id` of incident `index`; its last part encodes the index, so lookups are cheap."""
@@ -384,17 +391,23 @@ class Console:
 
     def event_count(self) -> int:
         """Events over all incidents: what a full `incident_events` sync must produce."""
-        total = 0
-        for incident in self.iter_incidents():
-            total += int(incident["description"]["events_count"])
-        return total
+        with self._lock:
+            count = self._count
+        return sum(
+            self._event_total(i, self.plan(i).kind, random.Random(_mix(self.seed, i, 2)))
+            for i in range(count)
+        )
 
     def iter_incidents(self, tz: str | None = None) -> Iterator[JsonObject]:
-        """Every incident as the API returns it, ascending updated_id."""
+        """Every incident as the API returns it, ascending updated_id.
+
+        Each is a fresh copy (events share prepared parts until they are encoded), so callers
+        may change what they get.
+        """
         versions, _ = self.select_incidents(0, None)
         zone = clock.zone(tz)
         for version in versions:
-            yield self.build_incident(version, zone, None)
+            yield orjson.loads(orjson.dumps(self.build_incident(version, zone, None)))
 
     def unacknowledged_by_flock(self) -> dict[str, int]:
         with self._lock:

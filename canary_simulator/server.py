@@ -57,6 +57,7 @@ class Simulator:
         fault_timeout_seconds: float = 3.0,
         retry_after_seconds: int = 1,
         cache_mb: int = 64,
+        prefetch: bool = False,
     ) -> None:
         if not auth_token:
             raise ValueError("auth_token must not be empty")
@@ -68,7 +69,9 @@ class Simulator:
         self.fault_timeout_seconds = fault_timeout_seconds
         self.retry_after_seconds = retry_after_seconds
         self.faults = FaultPlan(faults, fault_seed)
-        self.api = ConsoleApi(console, lambda: self.base_url, auth_token, cache_mb * 1024 * 1024)
+        self.api = ConsoleApi(
+            console, lambda: self.base_url, auth_token, cache_mb * 1024 * 1024, prefetch
+        )
         self._log: list[RequestLogEntry] = []
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -104,6 +107,7 @@ class Simulator:
             return
         server.shutdown()
         server.server_close()
+        self.api.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -308,3 +310,24 @@ def test_newer_than_and_older_than_filter_on_creation_time(
     assert all(int(i["description"]["created"]) > pivot for i in newer)
     assert older
     assert all(int(i["description"]["created"]) < pivot for i in older)
+
+
+def test_prefetched_pages_are_complete_and_current(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator(prefetch=True)
+    console = sim.console
+    chain = follow_cursor(sim, "/incidents/all", "incidents", limit=20)
+    assert sorted(_incident_ids(chain)) == sorted(console.incident_ids())
+
+    first = api_json(sim, "/incidents/all", limit=20)
+    time.sleep(0.2)  # let the next page be built ahead
+    moved = next(i for i in console.iter_incidents() if i["updated_id"] == 25)
+    new_updated_id = console.acknowledge(moved["id"])
+    rest = follow_cursor(sim, "/incidents/all", "incidents", cursor=first["cursor"]["next"])
+
+    later = [i for page in rest for i in page["incidents"]]
+    assert [i["id"] for i in later].count(moved["id"]) == 1
+    assert later[-1]["id"] == moved["id"]
+    assert later[-1]["updated_id"] == new_updated_id
+    assert later[-1]["description"]["acknowledged"] == "True"
