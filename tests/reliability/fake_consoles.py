@@ -18,13 +18,14 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -36,6 +37,8 @@ class Request:
     path: str
     params: dict[str, str]
     headers: dict[str, str]
+    #: `time.monotonic()` when the request arrived.
+    arrived: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Reply:
 
 
 Responder = Callable[[Request], Reply]
+ServerT = TypeVar("ServerT", bound="_Server")
 
 
 class _Server:
@@ -79,7 +83,7 @@ class _Server:
     def respond(self, request: Request) -> Reply:
         raise NotImplementedError
 
-    def __enter__(self) -> _Server:
+    def __enter__(self: ServerT) -> ServerT:
         self._thread.start()
         return self
 
@@ -132,7 +136,10 @@ class ScriptedConsole(_Server):
 
 
 class ProxyConsole(_Server):
-    """Forwards to `upstream` (a simulator's base URL) unless `intercept` answers first."""
+    """Forwards to `upstream` (a simulator's base URL) unless `intercept` answers first.
+
+    `intercept` may itself call `forward` with altered parameters.
+    """
 
     def __init__(self, upstream: str, intercept: Callable[[Request], Reply | None]) -> None:
         self._upstream = upstream
@@ -142,15 +149,20 @@ class ProxyConsole(_Server):
 
     def respond(self, request: Request) -> Reply:
         reply = self._intercept(request)
-        if reply is not None:
-            return reply
+        return self.forward(request) if reply is None else reply
+
+    def forward(self, request: Request, params: dict[str, str] | None = None) -> Reply:
+        """The upstream console's answer to `request`, with `params` instead of its own."""
         forwarded = {
             name: value
             for name, value in request.headers.items()
             if name in ("x-canary-auth-token", "accept")
         }
         upstream = self._session.get(
-            self._upstream + request.path, params=request.params, headers=forwarded, timeout=30
+            self._upstream + request.path,
+            params=request.params if params is None else params,
+            headers=forwarded,
+            timeout=30,
         )
         return Reply(
             status=upstream.status_code,

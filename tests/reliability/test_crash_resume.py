@@ -27,13 +27,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
 from canary_simulator import Console, Simulator
 
-from .conftest import PAGE_SIZE, CleanSync, simulator, sync, tap_config
 from .harness import STREAMS, KillPoint, TapRun, run_concurrently, sigkill, union_keys
+from .suite import PAGE_SIZE, CleanSync, simulator, sync, tap_config
 
 SEED = 20261122
 RECORD_KILLS_PER_STREAM = 2
@@ -144,7 +145,7 @@ def crashes(
             resumed = sync(config, workdir / "resumed", state=killed.last_state)
         return Crash(killed, resumed)
 
-    jobs = {str(i): lambda i=i: crash_and_resume(i) for i in range(len(points))}
+    jobs = {str(i): partial(crash_and_resume, i) for i in range(len(points))}
     return list(run_concurrently(jobs, workers=3).values())
 
 

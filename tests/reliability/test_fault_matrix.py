@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from canary_simulator import Console, RequestLogEntry
 
-from .conftest import CleanSync, simulator, sync, tap_config
 from .harness import TapRun, run_concurrently, union_keys
+from .suite import CleanSync, simulator, sync, tap_config
 
 TRANSIENT_FAULTS = ("429", "500", "502", "503", "timeout", "reset", "truncate")
 FAULT_RATE = 0.15
@@ -57,7 +58,7 @@ def faulted_syncs(
             run = sync(tap_config(sim.base_url), root / name)
             return FaultedSync(run, sim.requests)
 
-    return run_concurrently({name: lambda name=name: sync_under(name) for name in FAULT_PLANS})
+    return run_concurrently({name: partial(sync_under, name) for name in FAULT_PLANS})
 
 
 def retries_per_path(run: TapRun) -> Counter[str]:
