@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -191,13 +192,22 @@ def heading(title: str) -> None:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int = 40) -> None:
     cells = [[shorten(value, width) for value in row] for row in rows]
-    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    widths = [max([columns(h), *(columns(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    print("  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for row in cells:
-        print("  ".join(value.ljust(w) for value, w in zip(row, widths, strict=True)))
+        print("  ".join(pad(value, w) for value, w in zip(row, widths, strict=True)).rstrip())
     if not rows:
         print("(no rows)")
+
+
+def columns(text: str) -> int:
+    """The width of `text` on a terminal: CJK characters and emoji take two columns."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * (width - columns(text))
 
 
 def shorten(value: Any, width: int) -> str:

@@ -15,9 +15,10 @@ ORDER BY incidents DESC, incident_type
 LIMIT 10;
 
 -- name: top_source_ips
--- title: Top source IPs
+-- title: Top source IPs, by events
 SELECT
     src_host AS source_ip,
+    sum(events_count) AS events,
     count(*) AS incidents,
     count(DISTINCT logtype) AS incident_types,
     count(DISTINCT node_id) AS targets,
@@ -25,7 +26,7 @@ SELECT
 FROM canary.incidents
 WHERE src_host IS NOT NULL AND src_host <> ''
 GROUP BY src_host
-ORDER BY incidents DESC, last_seen DESC
+ORDER BY events DESC, incidents DESC, last_seen DESC
 LIMIT 10;
 
 -- name: tokens_triggered
