@@ -135,6 +135,9 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     ),
 ).to_dict()
 
+# Console API keys are 32 characters or more. A shorter value is a mistake, and it could not be
+# scrubbed from the output without mangling everything else that happens to contain it.
+MIN_TOKEN_LENGTH = 8
 _DOMAIN_HASH = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CANARY_SUFFIX = ".canary.tools"
 
@@ -181,10 +184,15 @@ def _auth_token(config: t.Mapping[str, t.Any]) -> str:
     token = config.get("auth_token")
     if token is None or (isinstance(token, str) and not token.strip()):
         raise _problem(f"`auth_token` is missing; {API_KEY_HELP}.")
-    if not isinstance(token, str) or token != token.strip() or any(c.isspace() for c in token):
-        # The token itself is never quoted back, not even a malformed one.
+    # The token itself is never quoted back, not even a malformed one.
+    if not isinstance(token, str) or any(c.isspace() for c in token):
         raise _problem(
             f"`auth_token` is not a valid API key (it has spaces or is not text); {API_KEY_HELP}."
+        )
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise _problem(
+            f"`auth_token` is too short to be an API key (under {MIN_TOKEN_LENGTH} characters); "
+            f"{API_KEY_HELP}."
         )
     return token
 

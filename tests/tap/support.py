@@ -51,8 +51,11 @@ class SyncOutput:
         return self.states()[-1]
 
     def keys(self, stream: str) -> list[tuple[Any, ...]]:
-        schema = next(m for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream)
-        names = schema["key_properties"]
+        """The primary keys of `stream`'s records, as its SCHEMA message names them."""
+        schemas = [m for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream]
+        if not schemas:
+            return []
+        names = schemas[0]["key_properties"]
         return [tuple(record[name] for name in names) for record in self.records(stream)]
 
     @property

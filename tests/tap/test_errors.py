@@ -75,6 +75,10 @@ CONFIG_ERRORS = {
         {"domain": "https://ab12cd34.canary.tools/", "auth_token": TOKEN},
         "is not a console domain hash",
     ),
+    "token too short": (
+        {"domain": "ab12cd34", "auth_token": "abc"},
+        "`auth_token` is too short",
+    ),
     "token with spaces": (
         {"domain": "ab12cd34", "auth_token": TOKEN + " x"},
         "`auth_token` is not a valid API key",
