@@ -52,7 +52,7 @@ class IncidentPlan:
 
 @dataclass(frozen=True)
 class IncidentVersion:
-    """The mutable part of one incident, captured when a page is cut."""
+    """One incident's state when a page is cut: which incident, and what changed about it."""
 
     index: int
     updated_id: int
@@ -80,7 +80,9 @@ class Console:
         self.seed = seed
         self.big_incident_events = big_incident_events
         self._lock = threading.RLock()
-        self._frozen_now = now.astimezone(clock.UTC) if now else None
+        self._frozen_now: datetime | None = None
+        if now is not None:
+            self.set_now(now)
         history_end = datetime.combine(self.now().date(), time(), clock.UTC)
         self._history_end = int(history_end.timestamp())
         self._history_days = max(audit_days, 1)
@@ -100,7 +102,6 @@ class Console:
         for serial in range(tokens):
             self._initial_tokens.append(self._new_token(None, self._history_created(serial)))
 
-        self._initial_incidents = incidents
         self._count = incidents
         self._uid_of = array("q", range(1, incidents + 1))
         # (updated_id, index) pairs in the order updated_ids were handed out: ascending and
@@ -117,6 +118,7 @@ class Console:
 
         self._events = generators.EventFactory(seed)
         self._audit: list[JsonObject] = []  # ascending id
+        self._audit_id_floor = 0  # ids of purged entries are never handed out again
         self._make_audit_history(flock_ids)
 
     # ----------------------------------------------------------------------------- the clock
@@ -443,8 +445,6 @@ class Console:
                 next_id += 1
             self._audit_id_floor = next_id
             return ids
-
-    _audit_id_floor = 0  # purged entries' ids are never reused
 
     def purge_audit(self, up_to_id: int) -> int:
         """Delete every audit entry with id <= `up_to_id`; return how many went."""
