@@ -1,0 +1,160 @@
+"""The HTTP client on its own: retries and their waits, error mapping, paging, token scrubbing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import pytest
+import requests
+import requests_mock
+
+from tap_thinkst_canary.api import CanaryApi, read_ahead
+from tap_thinkst_canary.errors import (
+    ConsoleError,
+    RetriesExhaustedError,
+    TokenRejectedError,
+    UnexpectedResponseError,
+)
+from tap_thinkst_canary.scrubbing import REDACTED, TokenScrubber
+from tap_thinkst_canary.settings import Settings
+
+BASE = "https://ab12cd34.canary.tools/api/v1"
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def make_api(**settings: Any) -> CanaryApi:
+    config = {"domain": "ab12cd34", "auth_token": TOKEN, **settings}
+    return CanaryApi(
+        Settings.from_config(config), TokenScrubber(TOKEN), logging.getLogger("test-api")
+    )
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every wait between tries, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr("time.sleep", recorded.append)
+    return recorded
+
+
+def test_retry_after_is_honoured_and_capped(
+    requests_mock: requests_mock.Mocker, waits: list[float]
+) -> None:
+    requests_mock.get(
+        f"{BASE}/ping",
+        [
+            {"status_code": 429, "headers": {"Retry-After": "7"}},
+            {"status_code": 503, "headers": {"Retry-After": "9000"}, "text": "<html>busy</html>"},
+            {"json": {"result": "success"}},
+        ],
+    )
+    assert make_api(max_retry_wait=60).get("/ping") == {"result": "success"}
+    assert waits == [7.0, 60.0]
+
+
+def test_other_transient_failures_back_off_exponentially_with_jitter(
+    requests_mock: requests_mock.Mocker, waits: list[float]
+) -> None:
+    requests_mock.get(
+        f"{BASE}/ping",
+        [
+            {"status_code": 500},
+            {"status_code": 502},
+            {"text": '{"result": "succ'},  # truncated
+            {"exc": requests.exceptions.ConnectTimeout},
+            {"exc": requests.exceptions.ChunkedEncodingError},
+            {"text": "not json at all"},
+            {"json": {"result": "success"}},
+        ],
+    )
+    assert make_api(max_tries=7, max_retry_wait=10).get("/ping") == {"result": "success"}
+    assert len(waits) == 6
+    for attempt, wait in enumerate(waits):
+        ceiling = min(2**attempt, 10)
+        assert ceiling / 2 <= wait <= ceiling
+
+
+def test_giving_up_after_max_tries(requests_mock: requests_mock.Mocker, waits: list[float]) -> None:
+    requests_mock.get(f"{BASE}/ping", status_code=502)
+    with pytest.raises(RetriesExhaustedError, match=r"HTTP 502.*still after 3 tries"):
+        make_api(max_tries=3).get("/ping")
+    assert requests_mock.call_count == 3
+    assert len(waits) == 2
+
+
+def test_fatal_answers_are_not_retried(requests_mock: requests_mock.Mocker) -> None:
+    requests_mock.get(f"{BASE}/a", status_code=401, json={"result": "error", "message": "Nope"})
+    requests_mock.get(f"{BASE}/b", json={"result": "error", "message": "Broken\nin two"})
+    requests_mock.get(f"{BASE}/c", status_code=302, headers={"Location": "https://sso.example"})
+    api = make_api()
+    with pytest.raises(TokenRejectedError, match=r"\(Nope\)"):
+        api.get("/a")
+    with pytest.raises(ConsoleError, match=r"\(Broken in two\)"):
+        api.get("/b")
+    with pytest.raises(UnexpectedResponseError, match="redirected GET /c to https://sso.example"):
+        api.get("/c")
+    assert requests_mock.call_count == 3
+
+
+def test_token_only_in_the_header_and_never_in_what_comes_back(
+    requests_mock: requests_mock.Mocker,
+) -> None:
+    next_link = f"{BASE}/incidents/all?cursor=c2&auth_token={TOKEN}"
+    requests_mock.get(
+        f"{BASE}/incidents/all",
+        [
+            {"json": {"incidents": [{"id": 1}], "cursor": {"next": "c2", "next_link": next_link}}},
+            {"json": {"incidents": [{"id": 2, "note": TOKEN}], "cursor": {"next": None}}},
+        ],
+    )
+    pages = list(make_api().pages("/incidents/all", {"limit": 1}))
+    assert TOKEN not in repr(pages)
+    assert pages[0]["cursor"]["next_link"].endswith(f"auth_token={REDACTED}")
+    assert pages[1]["incidents"][0]["note"] == REDACTED
+    first, second = requests_mock.request_history
+    assert first.qs == {"limit": ["1"]}
+    assert second.qs == {"cursor": ["c2"]}
+    for request in requests_mock.request_history:
+        assert request.headers["X-Canary-Auth-Token"] == TOKEN
+        assert TOKEN not in request.url
+
+
+def test_log_records_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    scrubber = TokenScrubber(TOKEN)
+    caplog.handler.addFilter(scrubber)
+    logger = logging.getLogger("test-scrub")
+    try:
+        raise ValueError(f"url?auth_token={TOKEN}")
+    except ValueError:
+        logger.exception("failed with %s", TOKEN)
+    assert TOKEN not in caplog.text
+    assert f"failed with {REDACTED}" in caplog.text
+    assert f"auth_token={REDACTED}" in caplog.text
+
+
+def test_read_ahead_fetches_one_item_ahead_and_passes_errors_on() -> None:
+    produced: list[int] = []
+    one_ahead = threading.Event()
+
+    def items() -> Any:
+        for number in range(3):
+            produced.append(number)
+            if number == 1:
+                one_ahead.set()
+            yield number
+        raise ConsoleError("after the third")
+
+    reader = read_ahead(items())
+    assert next(reader) == 0
+    # While the caller holds item 0, item 1 is produced in the background, and nothing more.
+    assert one_ahead.wait(timeout=5)
+    time.sleep(0.1)
+    assert produced == [0, 1]
+    assert next(reader) == 1
+    assert next(reader) == 2
+    with pytest.raises(ConsoleError, match="after the third"):
+        next(reader)
+    assert produced == [0, 1, 2]

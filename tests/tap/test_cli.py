@@ -1,0 +1,111 @@
+"""The console script as a user runs it: a full sync, a second one from the final state, and the
+SDK's built-in commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from canary_simulator import Simulator
+from tap_thinkst_canary.settings import CONFIG_SCHEMA
+
+from .support import TAP_EXECUTABLE, SyncOutput
+
+STREAMS = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
+
+
+def test_full_sync_then_nothing_new(
+    make_simulator: Callable[..., Simulator], run_cli: Callable[..., SyncOutput]
+) -> None:
+    sim = make_simulator(seed=9, incidents=450, audit_days=45)
+    console = sim.console
+    config = {"base_url": sim.base_url, "auth_token": sim.auth_token, "page_size": 100}
+    first = run_cli(config)
+    assert first.returncode == 0, first.stderr
+    assert first.counts() == {
+        "incidents": console.incident_count(),
+        "incident_events": console.event_count(),
+        "audit_trail": len(console.audit_ids()),
+        "birds": len(console.bird_ids()),
+        "tokens": len(console.token_ids()),
+        "flocks": len(console.flock_ids()),
+    }
+    assert "incidents: page 5 fetched, 450 records so far" in first.stderr
+    assert "Traceback" not in first.stderr
+
+    second = run_cli(config, state=first.last_state)
+    assert second.returncode == 0, second.stderr
+    assert second.counts()["incidents"] == 0
+    assert second.counts()["audit_trail"] == 0
+    assert second.counts()["incident_events"] == 0
+    assert sim.auth_token not in first.stderr + second.stderr
+
+
+@pytest.mark.parametrize("output_format", ["json", "markdown"])
+def test_about_lists_every_setting_with_title_and_description(output_format: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tap_thinkst_canary", "--about", "--format", output_format],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for name, spec in CONFIG_SCHEMA["properties"].items():
+        assert spec.get("title"), name
+        assert spec.get("description"), name
+        assert name in done.stdout
+    if output_format == "json":
+        about = json.loads(done.stdout)
+        assert about["settings"]["properties"]["auth_token"]["secret"] is True
+        assert about["settings"]["required"] == ["auth_token"]
+        assert {"state", "catalog", "discover", "stream-maps"} <= set(about["capabilities"])
+
+
+def test_discover_describes_every_stream(tmp_path: pytest.TempPathFactory) -> None:
+    config = tmp_path / "config.json"  # type: ignore[operator]
+    config.write_text(json.dumps({"domain": "ab12cd34", "auth_token": "offline-discovery"}))
+    done = subprocess.run(
+        [str(TAP_EXECUTABLE), "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    catalog = json.loads(done.stdout)
+    entries = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
+    assert set(entries) == set(STREAMS)
+    assert entries["incidents"]["replication_key"] == "updated_id"
+    assert entries["incidents"]["replication_method"] == "INCREMENTAL"
+    assert entries["incident_events"]["key_properties"] == ["incident_id", "position"]
+    assert entries["birds"]["replication_method"] == "FULL_TABLE"
+
+
+def test_connection_test_and_stream_maps(
+    simulator: Simulator, run_cli: Callable[..., SyncOutput]
+) -> None:
+    config = {"base_url": simulator.base_url, "auth_token": simulator.auth_token}
+    tested = run_cli(config, "--test")
+    assert tested.returncode == 0, tested.stderr
+    assert tested.counts()["incidents"] == 1
+
+    mapped = run_cli(
+        {
+            **config,
+            "stream_maps": {
+                "incidents": {"__filter__": "logtype == '4002'", "summary": "summary.upper()"},
+                "birds": None,
+            },
+            "flattening_enabled": True,
+            "flattening_max_depth": 1,
+        }
+    )
+    assert mapped.returncode == 0, mapped.stderr
+    incidents = mapped.records("incidents")
+    assert incidents
+    assert {r["logtype"] for r in incidents} == {"4002"}
+    assert all(r["summary"] == r["summary"].upper() for r in incidents)
+    # The events of the incidents filtered out are not synced either.
+    assert {r["logtype"] for r in mapped.records("incident_events")} == {"4002"}
+    assert mapped.counts()["birds"] == 0
