@@ -94,7 +94,7 @@ def test_fatal_answers_are_not_retried(requests_mock: requests_mock.Mocker) -> N
         api.get("/a")
     with pytest.raises(ConsoleError, match=r"\(Broken in two\)"):
         api.get("/b")
-    with pytest.raises(UnexpectedResponseError, match="redirected GET /c to https://sso.example"):
+    with pytest.raises(UnexpectedResponseError, match=r"redirected GET /c to https://sso\.example"):
         api.get("/c")
     assert requests_mock.call_count == 3
 
