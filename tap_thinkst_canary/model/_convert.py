@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
+import orjson
+
 
 class _Invalid:
     """Marker for a value that is present but not of its column's type."""
@@ -64,15 +66,13 @@ def to_integer(value: Any) -> Any:
     if value is None:
         return None
     if kind is str:
-        text = value.strip()
-        if not text:
-            return None
-        if "_" in text:
+        if "_" in value:
             return INVALID
         try:
-            return int(text)
+            return int(value)
         except ValueError:
-            return _integral_float(text)
+            text = value.strip()
+            return _integral_float(text) if text else None
     if kind is float and math.isfinite(value) and value.is_integer():
         return int(value)
     return INVALID
@@ -158,6 +158,14 @@ def to_port_list(value: Any) -> Any:
     if value is None:
         return None
     if type(value) is str:
+        if value.replace(",", "").isdigit() and value.isascii():
+            # A plain '23,80,443' is a JSON array without its brackets: parse it in C.
+            try:
+                ports: list[int] = orjson.loads(f"[{value}]")
+            except orjson.JSONDecodeError:
+                pass  # empty items or leading zeros: read item by item below
+            else:
+                return ports
         items: list[Any] = [item for item in value.replace(";", ",").split(",") if item.strip()]
     elif type(value) is list:
         items = value
@@ -244,13 +252,15 @@ def _format_epoch(seconds: int, micros: int) -> Any:
 
 
 @lru_cache(maxsize=8192)
-def _is_valid_minute(text: str) -> bool:
-    """Whether 'YYYY-MM-DD HH:MM' (any separator) names a real minute."""
+def _utc_minute_prefix(text: str) -> str | None:
+    """'YYYY-MM-DD HH:MM' -> 'YYYY-MM-DDTHH:MM:', or None when it is not a real minute."""
+    if text[10] != " ":
+        return None
     try:
         datetime.fromisoformat(f"{text[:10]}T{text[11:16]}")
     except ValueError:
-        return False
-    return True
+        return None
+    return f"{text[:10]}T{text[11:16]}:"
 
 
 _VALID_SECONDS: Final = frozenset(_SECOND_SUFFIXES)
@@ -276,15 +286,11 @@ def _from_epoch_text(text: str) -> Any:
 def _from_calendar_text(text: str) -> Any:
     # 'YYYY-MM-DD HH:MM:SS[.ffffff][ zone]' where zone is an offset, a UTC name,
     # or a name followed by an offset ('UTC+0000', 'SAST+0200').
-    if (
-        text[19:] == " UTC+0000"
-        and text[10] == " "
-        and text[16] == ":"
-        and text[17:19] in _VALID_SECONDS
-        and _is_valid_minute(text)
-    ):
+    if text[19:] == " UTC+0000" and text[16] == ":" and text[17:19] in _VALID_SECONDS:
         # The form of every *_std value asked for in UTC: slices, no parsing.
-        return f"{text[:10]}T{text[11:19]}Z"
+        prefix = _utc_minute_prefix(text[:16])
+        if prefix is not None:
+            return f"{prefix}{text[17:19]}Z"
     day, clock = text[:10], text[11:19]
     rest = text[19:]
     micros = 0
@@ -345,7 +351,7 @@ def _from_http_date(text: str) -> Any:
     month = _MONTHS.get(month_name)
     if month is None or len(day) != 2 or len(year) != 4:
         return INVALID
-    return _from_calendar_text(f"{year}-{month}-{day} {clock} UTC")
+    return _from_calendar_text(f"{year}-{month}-{day} {clock} UTC+0000")
 
 
 def _from_javascript_date(text: str) -> Any:

@@ -146,15 +146,19 @@ class Table:
         that only receives the columns ``raw`` has values for.
         """
         extra: dict[str, Any] | None = None
+        # Hot loop: names bound locally, the commonest case (a string) tested first.
         keymap = self._keymap
-        invalid = INVALID
+        invalid, string, text = INVALID, to_string, str
         for key, value in raw.items():
             target = keymap.get(key)
             if target is not None:
                 name, convert, is_datetime = target
-                if convert is None:
+                if convert is string and type(value) is text:
+                    typed = value  # the commonest case, without a call
+                elif convert is None:
                     continue
-                typed = convert(value)
+                else:
+                    typed = convert(value)
                 if typed is not invalid:
                     if typed is None:
                         continue

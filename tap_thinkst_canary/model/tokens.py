@@ -103,9 +103,14 @@ def _redact_text(text: str, secrets: frozenset[str]) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    text = _PEM_PRIVATE_BLOCK.sub(lambda m: f"{m[1]}\n{REDACTED}\n{m[3]}", text)
-    text = _ASSIGNMENT.sub(_redact_assignment, text)
-    return _SLACK_TOKEN.sub(REDACTED, text)
+    # Cheap substring tests first: most token fields are short plain strings.
+    if "PRIVATE KEY" in text:
+        text = _PEM_PRIVATE_BLOCK.sub(lambda m: f"{m[1]}\n{REDACTED}\n{m[3]}", text)
+    if "=" in text or ":" in text:
+        text = _ASSIGNMENT.sub(_redact_assignment, text)
+    if "xox" in text:
+        text = _SLACK_TOKEN.sub(REDACTED, text)
+    return text
 
 
 def _redact_assignment(match: re.Match[str]) -> str:

@@ -1,0 +1,120 @@
+"""How fast the data model converts records, next to a bare JSON loop over the same data.
+
+    .venv/bin/python bench/model_bench.py                 # 20,000 simulated incidents
+    .venv/bin/python bench/model_bench.py --incidents 100000 --repeat 3
+
+The baseline is what any tap must do anyway: parse the response bodies with orjson
+and serialise every record again. Each line adds one model function to that loop
+and prints records per second and the time relative to the baseline (best of
+``--repeat`` runs, so a busy machine distorts the figures less).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from canary_simulator import Console, generators
+from tap_thinkst_canary.model import (
+    audit_record,
+    bird_record,
+    incident_event_records,
+    incident_event_rows,
+    incident_record,
+    token_record,
+)
+
+
+def pages(objects: list[dict[str, Any]], size: int = 1000) -> list[bytes]:
+    return [orjson.dumps(objects[i : i + size]) for i in range(0, len(objects), size)]
+
+
+def best(repeat: int, run: Callable[[], int]) -> tuple[float, int]:
+    timings = []
+    count = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = run()
+        timings.append(time.perf_counter() - started)
+    return min(timings), count
+
+
+def loop(bodies: list[bytes], convert: Callable[[Any], Iterator[Any]]) -> Callable[[], int]:
+    def run() -> int:
+        count = 0
+        dumps = orjson.dumps
+        for body in bodies:
+            for raw in orjson.loads(body):
+                for record in convert(raw):
+                    dumps(record)
+                    count += 1
+        return count
+
+    return run
+
+
+def report(label: str, seconds: float, count: int, baseline: float | None) -> None:
+    rate = count / seconds if seconds else float("inf")
+    relative = f"{seconds / baseline:5.2f}x" if baseline else "  1.00x"
+    print(f"{label:<46} {count:>9,} records {seconds:8.3f} s {rate:>12,.0f} records/s {relative}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Data model throughput")
+    parser.add_argument("--incidents", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    console = Console(seed=args.seed, incidents=args.incidents, tokens=2_000, birds=500)
+    incidents = list(console.iter_incidents())
+    events = sum(len(raw["description"].get("events") or []) for raw in incidents)
+    print(f"{len(incidents):,} incidents with {events:,} events, best of {args.repeat} runs\n")
+
+    incident_pages = pages(incidents)
+    base, n = best(args.repeat, loop(incident_pages, lambda raw: iter((raw,))))
+    report("incidents: orjson loads + dumps (baseline)", base, n, None)
+    seconds, n = best(args.repeat, loop(incident_pages, lambda raw: iter((incident_record(raw),))))
+    report("incidents: + incident_record", seconds, n, base)
+
+    event_base, n = best(
+        args.repeat,
+        loop(incident_pages, lambda raw: iter(raw["description"].get("events") or ())),
+    )
+    report("events: orjson loads + dumps raw events (baseline)", event_base, n, None)
+    seconds, n = best(args.repeat, loop(incident_pages, incident_event_records))
+    report("events: + incident_event_records", seconds, n, event_base)
+    seconds, n = best(
+        args.repeat, loop(incident_pages, lambda raw: incident_event_rows(incident_record(raw)))
+    )
+    report("events: + incident_record + incident_event_rows", seconds, n, event_base)
+
+    from zoneinfo import ZoneInfo
+
+    utc = ZoneInfo("UTC")
+    for label, objects, convert in (
+        ("tokens", console.tokens(), token_record),
+        ("birds", [generators.render_bird(b, utc) for b in console.birds()], bird_record),
+        (
+            "audit",
+            [generators.render_audit_entry(e, utc) for e in console.audit_entries()],
+            audit_record,
+        ),
+    ):
+        bodies = pages(objects)
+        base, n = best(args.repeat, loop(bodies, lambda raw: iter((raw,))))
+        report(f"{label}: orjson loads + dumps (baseline)", base, n, None)
+        seconds, n = best(args.repeat, loop(bodies, lambda raw, c=convert: iter((c(raw),))))
+        report(f"{label}: + {convert.__name__}", seconds, n, base)
+
+
+if __name__ == "__main__":
+    main()
