@@ -50,6 +50,7 @@ def _http_day(days_since_epoch: int) -> str:
     return format_datetime(datetime.fromtimestamp(days_since_epoch * 86400, UTC))[:16]
 
 
+@lru_cache(maxsize=86400)
 def _clock_time(seconds_of_day: int) -> str:
     hours, seconds = divmod(seconds_of_day, 3600)
     minutes, seconds = divmod(seconds, 60)

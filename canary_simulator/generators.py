@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -27,7 +28,7 @@ class IncidentKind:
     fields: tuple[str, ...]
     section: str
 
-    @property
+    @cached_property
     def slug(self) -> str:
         """The short name in incident ids, as in ``incident:sshlogin:...``."""
         return "".join(c for c in self.section.lower() if c.isalnum())[:16]
