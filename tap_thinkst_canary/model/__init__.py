@@ -10,27 +10,30 @@ General rules
 * **Types.** Strings that hold numbers, booleans or instants become integers,
   booleans and date-times: ``"8080"`` -> ``8080``, ``"True"`` -> ``true``,
   ``"1586338742"`` and ``"2020-04-08 09:39:02 UTC+0000"`` -> ``"2020-04-08T09:39:02Z"``.
-  Every date-time is RFC 3339 in UTC with a ``Z``; sub-second precision is kept
-  (``"1586249510.069870"`` -> ``"2020-04-07T08:51:50.069870Z"``). ``*_std`` values
-  given in another time zone (``tz`` parameter) are converted to UTC.
+* **Date-times** are RFC 3339 in UTC with a ``Z``, in one form everywhere:
+  ``YYYY-MM-DDTHH:MM:SSZ``, with ``.ffffff`` only when the instant has a fraction
+  of a second (``"1586249510.069870"`` -> ``"2020-04-07T08:51:50.069870Z"``).
+  ``*_std`` values asked for in another time zone (``tz``) are converted to UTC.
+  A value without a time zone is not an instant and is never guessed at.
 * **One column per instant.** When the API renders one instant several ways
   (``created``/``created_std``, ``updated_time``/``updated_std``/``updated``), one
-  ``*_at`` column holds it and the redundant renderings are dropped; a rendering
-  that disagrees with the column is kept in ``extra``.
+  ``*_at`` column holds it, at the finest precision given, and the redundant
+  renderings are dropped; a rendering that disagrees is kept in ``extra``.
 * **Nothing is lost.** Fields without a typed column are kept, under their
   original names, in the JSON object column ``extra``. A value that cannot be
-  converted to its column's type (``"src_port": "n/a"``) leaves the column null
-  and is kept raw in ``extra``. An empty or blank string in a number, boolean or
-  date-time column reads as null.
+  converted to its column's type (``"src_port": "n/a"``, an integer beyond 64
+  bits) leaves the column null and is kept raw in ``extra``. An empty or blank
+  string in a number, boolean or date-time column reads as null.
 * ``local_time`` values carry no time zone and stay strings.
 
 Streams
 -------
 
 ``incidents`` (key ``id``, replication key ``updated_id``): one flat record per
-incident. The incident's own keys keep their names except ``updated_time`` ->
-``updated_at``. The keys of its ``description`` object are promoted onto the
-record: ``description`` (what happened, e.g. "SSH Login Attempt"), ``logtype``,
+incident. The incident's own keys keep their names except ``updated_time``,
+``updated_std`` and ``updated`` -> ``updated_at``. The keys of its ``description``
+object are promoted onto the record: ``description`` (what happened, e.g.
+"SSH Login Attempt"), ``logtype``,
 ``created``/``created_std`` -> ``created_at``, ``acknowledged`` and ``notified``
 (booleans), ``events_count``, ``src_port`` and ``dst_port`` (integers), ``name``
 -> ``node_name``, and ``node_id``, ``flock_id``, ``flock_name``, ``src_host``,
@@ -57,7 +60,10 @@ column, in any capitalisation: ``USERNAME``/``USER``/``User``/``cmd_user_name``/
 ``tcp_window``, ``tcp_syn``, ``tcp_ack``...; the full list is in ``events.py`` and
 in the schema's descriptions. Event objects are sparse: a column appears only when
 the event has a value for it. What the documentation does not describe is kept in
-``extra``.
+``extra``. Token credentials an event echoes back (``secret_access_key``,
+``factory_auth``...) are redacted like the tokens' own unless ``redact=False``;
+passwords attackers typed are evidence and are kept. ``incident_event_records(raw)``
+converts a raw incident; ``incident_event_rows(record)`` reuses a converted one.
 
 ``audit_trail`` (key ``id``): ``id`` integer, ``timestamp`` date-time,
 ``additional_information`` JSON object, and ``action_type``, ``message``, ``user``,

@@ -35,6 +35,8 @@ INVALID: Final = _Invalid()
 Converter = Callable[[Any], Any]
 
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
 _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
 _MONTHS: Final = {
@@ -59,22 +61,27 @@ def to_string(value: Any) -> Any:
 
 
 def to_integer(value: Any) -> Any:
-    """Integers, integral floats and decimal strings such as ``"8080"``."""
+    """Integers, integral floats and decimal strings such as ``"8080"``.
+
+    Only 64-bit integers are accepted: warehouses store integer columns as BIGINT,
+    and a larger value would fail the load instead of landing in ``extra``.
+    """
     kind = type(value)
     if kind is int:
-        return value
+        return value if _INT64_MIN <= value <= _INT64_MAX else INVALID
     if value is None:
         return None
     if kind is str:
         if "_" in value:
             return INVALID
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             text = value.strip()
             return _integral_float(text) if text else None
+        return number if _INT64_MIN <= number <= _INT64_MAX else INVALID
     if kind is float and math.isfinite(value) and value.is_integer():
-        return int(value)
+        return _integral_float(repr(value))
     return INVALID
 
 
@@ -83,7 +90,7 @@ def _integral_float(text: str) -> Any:
         number = float(text)
     except ValueError:
         return INVALID
-    if math.isfinite(number) and number.is_integer():
+    if math.isfinite(number) and number.is_integer() and _INT64_MIN <= number <= _INT64_MAX:
         return int(number)
     return INVALID
 
