@@ -164,6 +164,7 @@ def run_tap(
     frozen_now: datetime.datetime | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 180,
+    singer_output: bool = True,
 ) -> TapRun:
     """Run `tap-thinkst-canary` once, in `workdir`, and collect everything it wrote.
 
@@ -172,6 +173,7 @@ def run_tap(
     target downstream would read it. `on_start` receives the tap's pid (to kill it from
     elsewhere, e.g. from a console handler while the tap waits for its answer). Peak RSS is the
     kernel's high-water mark for the process. `frozen_now` stops the tap's clock at that instant.
+    `singer_output=False` is for commands whose stdout is not Singer messages (`--discover`).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     command = [str(TAP_EXECUTABLE), "--config", str(write_json(workdir / "config.json", config))]
@@ -209,7 +211,7 @@ def run_tap(
     # Killed means the kill landed: a SIGKILL sent after the tap had exited does not count.
     killed = returncode == -signal.SIGKILL
     (workdir / "stdout.jsonl").write_text(stdout, encoding="utf-8")
-    messages = parse_messages(stdout)
+    messages = parse_messages(stdout) if singer_output else []
     return TapRun(
         returncode=returncode,
         stdout=stdout,
@@ -291,6 +293,26 @@ def run_concurrently(jobs: Mapping[str, Callable[[], T]], workers: int = 4) -> d
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         return {name: future.result() for name, future in futures.items()}
+
+
+def discover(config: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
+    """The tap's catalog, from `--discover`."""
+    run = run_tap(config, workdir, args=["--discover"], singer_output=False)
+    if run.returncode != 0:
+        raise AssertionError(f"--discover failed: {run.describe()}")
+    catalog: dict[str, Any] = json.loads(run.stdout)
+    return catalog
+
+
+def selecting(catalog: Mapping[str, Any], streams: Iterable[str]) -> dict[str, Any]:
+    """A copy of `catalog` in which exactly `streams` are selected."""
+    wanted = set(streams)
+    selected: dict[str, Any] = json.loads(json.dumps(catalog))
+    for entry in selected["streams"]:
+        for metadata in entry.get("metadata", []):
+            if metadata.get("breadcrumb") == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+    return selected
 
 
 def union_keys(runs: Iterable[TapRun]) -> set[tuple[str, Key]]:
