@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -211,6 +212,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     simulator: Simulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away mid-answer, as timeout and reset faults make it do
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,21 @@ def test_a_busy_port_is_reported() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert "--port" in result.stderr
+
+
+def test_clients_that_go_away_leave_no_traceback() -> None:
+    process, base_url = _start("--incidents", "1000", "--latency-ms", "500")
+    try:
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(
+                base_url + "/incidents/all",
+                params={"limit": 1000},
+                headers={"X-Canary-Auth-Token": TOKEN},
+                timeout=0.1,
+            )
+        time.sleep(1.5)  # the stalled answer, megabytes of it, meets a closed connection
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+    assert process.stderr is not None
+    assert process.stderr.read() == ""
