@@ -168,6 +168,8 @@ class Measured:
     """One child process: how long it took and the most memory it held."""
 
     wall_seconds: float
+    #: User plus system CPU time: steadier than wall time on a busy machine.
+    cpu_seconds: float
     peak_rss_mb: float
     returncode: int
     stderr_tail: str
@@ -190,6 +192,7 @@ def measure(
     tail = stderr.read_text(errors="replace").strip().splitlines()[-5:]
     return Measured(
         wall_seconds=wall,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         peak_rss_mb=usage.ru_maxrss * 1024 / 1e6,  # ru_maxrss is in KiB on Linux
         returncode=process.returncode,
         stderr_tail="\n".join(tail),

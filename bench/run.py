@@ -73,6 +73,7 @@ class Sync:
     def as_json(self) -> dict[str, Any]:
         figures: dict[str, Any] = {
             "wall_seconds": round(self.measured.wall_seconds, 3),
+            "cpu_seconds": round(self.measured.cpu_seconds, 3),
             "records": self.records,
             "records_per_second": round(self.records_per_second),
             "peak_rss_mb": round(self.measured.peak_rss_mb, 1),
@@ -217,11 +218,13 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         "floor": floor_incidents.as_json(),
         "tap": tap_incidents.as_json(),
         "ratio": round(ratio(tap_incidents, floor_incidents), 2),
+        "cpu_ratio": round(cpu_ratio(tap_incidents, floor_incidents), 2),
     }
     results["all_streams"] = {
         "floor": floor_all.as_json(),
         "tap": tap_all.as_json(),
         "ratio": round(ratio(tap_all, floor_all), 2),
+        "cpu_ratio": round(cpu_ratio(tap_all, floor_all), 2),
     }
     expected_no_change = len(INCREMENTAL_STREAMS) + sum(
         floor_all.requests.per_stream.get(stream, 0) for stream in SNAPSHOT_STREAMS
@@ -288,6 +291,10 @@ def memory_check(
 
 def ratio(tap: Sync, floor: Sync) -> float:
     return tap.measured.wall_seconds / floor.measured.wall_seconds
+
+
+def cpu_ratio(tap: Sync, floor: Sync) -> float:
+    return tap.measured.cpu_seconds / floor.measured.cpu_seconds
 
 
 def progress(message: str) -> None:
@@ -436,7 +443,7 @@ def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
     )
     print()
     header = (
-        f"{'run':<26}{'wall s':>8}{'records':>11}{'records/s':>11}{'peak RSS MB':>13}"
+        f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'records':>11}{'records/s':>11}{'peak RSS MB':>13}"
         f"{'tap/floor':>11}  requests"
     )
     print(header)
@@ -445,7 +452,8 @@ def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
     def row(label: str, figures: dict[str, Any], tap_floor: float | None = None) -> None:
         requests = ", ".join(f"{stream} {n}" for stream, n in sorted(figures["requests"].items()))
         print(
-            f"{label:<26}{figures['wall_seconds']:>8.2f}{figures['records']:>11,}"
+            f"{label:<26}{figures['wall_seconds']:>8.2f}{figures['cpu_seconds']:>8.2f}"
+            f"{figures['records']:>11,}"
             f"{figures['records_per_second']:>11,}{figures['peak_rss_mb']:>13.1f}"
             f"{(f'{tap_floor:.2f}x' if tap_floor else ''):>11}  {requests or '-'}"
         )
@@ -464,6 +472,11 @@ def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
     print(
         "all streams, records per stream: "
         + ", ".join(f"{stream} {n:,}" for stream, n in sorted(per_stream.items()))
+    )
+    print(
+        f"CPU time tap/floor: incidents {results['incidents']['cpu_ratio']}x, all streams "
+        f"{results['all_streams']['cpu_ratio']}x; load average at start "
+        f"{results['environment']['load_average_at_start'][0]}"
     )
     print(
         f"--about {results['about_seconds']:.2f} s, --discover {results['discover_seconds']:.2f} s"
