@@ -154,12 +154,6 @@ def to_object(value: Any) -> Any:
     return INVALID
 
 
-def to_array(value: Any) -> Any:
-    if value is None or type(value) is list:
-        return value
-    return INVALID
-
-
 def to_port_list(value: Any) -> Any:
     """``"23,80,443"`` or ``[23, "80"]`` -> ``[23, 80, 443]``."""
     if value is None:

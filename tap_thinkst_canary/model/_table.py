@@ -10,7 +10,6 @@ from tap_thinkst_canary.model._convert import (
     INVALID,
     Converter,
     same_instant,
-    to_array,
     to_boolean,
     to_datetime,
     to_flag,
@@ -48,7 +47,6 @@ BOOLEAN: Final = Kind({"type": ["boolean", "null"]}, to_boolean)
 FLAG: Final = Kind({"type": ["boolean", "null"]}, to_flag)
 DATETIME: Final = Kind({"type": ["string", "null"], "format": "date-time"}, to_datetime, True)
 OBJECT: Final = Kind({"type": ["object", "null"], "additionalProperties": True}, to_object)
-ARRAY: Final = Kind({"type": ["array", "null"], "items": {}}, to_array)
 STRING_ARRAY: Final = Kind(
     {"type": ["array", "null"], "items": {"type": "string"}}, _to_string_list
 )
@@ -73,9 +71,10 @@ _HANDLED_ELSEWHERE: Final[_Target] = ("", None, False)
 class Column:
     """One typed output column, read from one or more raw keys.
 
-    When several raw keys feed a column (an epoch and its ``*_std`` rendering),
-    the first usable value wins and the others are dropped only if they agree
-    with it; a disagreeing value is kept in ``extra``.
+    When several raw keys feed a column (an epoch and its ``*_std`` rendering, or
+    ``USERNAME`` and ``user``), the first usable value fills it and the others are
+    dropped only if they agree with it (for date-times, the most precise agreeing
+    rendering is kept); a disagreeing value is kept in ``extra``.
     """
 
     name: str
@@ -120,14 +119,6 @@ class Table:
         for key in handled_elsewhere:
             keymap[key] = _HANDLED_ELSEWHERE
         self._keymap = keymap
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._template)
-
-    @property
-    def raw_keys(self) -> frozenset[str]:
-        return frozenset(self._keymap)
 
     def column_for(self, raw_key: str) -> str | None:
         target = self._keymap.get(raw_key)

@@ -395,11 +395,6 @@ def _split_extra(
     return ports, rest or None
 
 
-def documented_event_keys() -> frozenset[str]:
-    """Every raw event key the typed columns understand."""
-    return EVENT_TABLE.raw_keys
-
-
 def event_column_for(raw_key: str) -> str | None:
     """The column a raw event key feeds, or None when it is kept in ``extra``."""
     return EVENT_TABLE.column_for(raw_key)

@@ -17,7 +17,7 @@ from tap_thinkst_canary.model._table import (
     object_schema,
 )
 from tap_thinkst_canary.model.events import EVENT_PROPERTIES, event_object
-from tap_thinkst_canary.model.logtypes import LOGTYPES, Logtype
+from tap_thinkst_canary.model.logtypes import lookup
 
 _UPDATED_AT: Final = Column(
     "updated_at",
@@ -134,12 +134,6 @@ INCIDENT_EVENT_SCHEMA: Final[dict[str, Any]] = object_schema(
     }
 )
 
-_UNKNOWN_LOGTYPE: Final = Logtype("", "")
-
-
-def _logtype(code: Any) -> Logtype:
-    return LOGTYPES.get(code, _UNKNOWN_LOGTYPE) if type(code) is str else _UNKNOWN_LOGTYPE
-
 
 def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
     """A raw incident object (as in ``/incidents/all``) -> one flat typed record."""
@@ -164,7 +158,7 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
         extra = {**(extra or {}), "description": description}
     out["events"] = events
     out["extra"] = extra
-    name, category = _logtype(out["logtype"])
+    name, category = lookup(out["logtype"])
     out["logtype_name"] = name or None
     out["logtype_category"] = category or None
     return out
@@ -173,7 +167,7 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
 def _head(
     incident_id: Any, updated_id: Any, flock_id: Any, node_id: Any, logtype: Any
 ) -> dict[str, Any]:
-    name, category = _logtype(logtype)
+    name, category = lookup(logtype)
     return {
         "incident_id": incident_id,
         "position": None,

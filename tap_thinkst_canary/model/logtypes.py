@@ -35,20 +35,22 @@ DOCUMENTED_EVENT_FIELDS: Final[MappingProxyType[str, tuple[str, ...]]] = Mapping
 )
 """Logtype code -> the event field names the documentation describes for it."""
 
-_UNKNOWN: Final = Logtype("", "")
+UNKNOWN_LOGTYPE: Final = Logtype("", "")
 
 
-def _lookup(code: Any) -> Logtype:
-    if type(code) is not str:
-        code = str(code) if type(code) is int else ""
-    return LOGTYPES.get(code.strip(), _UNKNOWN)
+def lookup(code: Any) -> Logtype:
+    """The catalogue entry for a code (``"4002"``, ``4002``), or empty strings if unknown."""
+    if type(code) is str:
+        found = LOGTYPES.get(code)
+        return found if found is not None else LOGTYPES.get(code.strip(), UNKNOWN_LOGTYPE)
+    return LOGTYPES.get(str(code), UNKNOWN_LOGTYPE) if type(code) is int else UNKNOWN_LOGTYPE
 
 
 def logtype_name(code: Any) -> str | None:
     """A readable name for a logtype code (``"4002"`` -> ``"SSH Login Attempt"``), or None."""
-    return _lookup(code).name or None
+    return lookup(code).name or None
 
 
 def logtype_category(code: Any) -> str | None:
     """The service or area a logtype belongs to (``"4002"`` -> ``"SSH"``), or None."""
-    return _lookup(code).category or None
+    return lookup(code).category or None
