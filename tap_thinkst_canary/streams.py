@@ -26,7 +26,7 @@ from tap_thinkst_canary.model import (
 )
 
 if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
     from tap_thinkst_canary.api import JSON
     from tap_thinkst_canary.tap import TapThinkstCanary
@@ -94,12 +94,6 @@ class IncidentsStream(CanaryStream):
                     self.page_for_events.append(unselected)
             highest = max([highest, *map(_updated_id, page)])
             self._finish_page(context, page_number, highest)
-
-    def generate_child_contexts(
-        self, record: Record, context: Context | None
-    ) -> Iterable[Context | None]:
-        # Events are synced a page at a time, from `records`, not once per incident.
-        return ()
 
     def _finish_page(self, context: Context | None, page_number: int, highest: int) -> None:
         """Emit the page's events, then move the bookmark past the page and checkpoint."""
