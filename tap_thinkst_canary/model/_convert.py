@@ -166,7 +166,7 @@ def to_port_list(value: Any) -> Any:
             except orjson.JSONDecodeError:
                 pass  # empty items or leading zeros: read item by item below
             else:
-                return ports
+                return ports if max(ports, default=0) <= _INT64_MAX else INVALID
         items: list[Any] = [item for item in value.replace(";", ",").split(",") if item.strip()]
     elif type(value) is list:
         items = value
@@ -339,8 +339,11 @@ def _offset_minutes(zone: str) -> int | None:
     digits = zone[sign_at + 1 :].replace(":", "")
     if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
         return None
-    minutes = int(digits[:2]) * 60 + int(digits[2:])
-    return -minutes if zone[sign_at] == "-" else minutes
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        return None
+    offset = hours * 60 + minutes
+    return -offset if zone[sign_at] == "-" else offset
 
 
 def _from_http_date(text: str) -> Any:

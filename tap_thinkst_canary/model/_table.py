@@ -103,7 +103,6 @@ class Table:
         names = [column.name for column in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate column names in {names}")
-        self._template: dict[str, Any] = dict.fromkeys(names)
         keymap: dict[str, _Target] = {}
         for column in self.columns:
             target: _Target = (column.name, column.kind.convert, column.kind.is_datetime)
@@ -126,9 +125,6 @@ class Table:
 
     def properties(self) -> dict[str, dict[str, Any]]:
         return {column.name: column.schema() for column in self.columns}
-
-    def blank(self) -> dict[str, Any]:
-        return self._template.copy()
 
     def fill(self, raw: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any] | None:
         """Convert ``raw`` into the columns of ``out``; return what belongs in ``extra``.

@@ -127,6 +127,9 @@ def test_to_string(raw: Any, expected: Any) -> None:
         ("", []),
         (None, None),
         ("23,http", INVALID),
+        ("080,443", [80, 443]),
+        ("80,,443", [80, 443]),
+        (f"80,{2**63}", INVALID),
         ([23, None], INVALID),
         (23, INVALID),
     ],
@@ -168,6 +171,7 @@ def test_to_port_list(raw: Any, expected: Any) -> None:
         ("2020-04-08 09:39:02", INVALID),  # no zone: the instant is unknown
         ("2020-13-45 99:99:99 UTC+0000", INVALID),
         ("2020-04-08 09:39:02 Mars", INVALID),
+        ("2020-04-08 09:39:02 UTC+9999", INVALID),
         ("yesterday", INVALID),
         ("Wed, 08 Foo 2020 10:55:09 GMT", INVALID),
         ("1586338742abc", INVALID),
