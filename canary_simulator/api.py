@@ -222,7 +222,7 @@ class ConsoleApi:
         else:
             query = {
                 "endpoint": path,
-                "after": _int_param(params, "incidents_since", 0),
+                "since": _int_param(params, "incidents_since", 0),
                 "limit": _int_param(params, "limit", None, 1, MAX_PAGE_SIZE),
                 "tz": params.get("tz") or None,
                 "event_limit": _int_param(params, "event_limit", None, 0),
@@ -231,6 +231,7 @@ class ConsoleApi:
                 "newer_than": _timestamp_param(params, "newer_than"),
                 "older_than": _timestamp_param(params, "older_than"),
             }
+            query["after"] = query["since"]
         tz = _zone(query["tz"])
         accept = self._incident_filter(query, acknowledged)
         versions, more = self.console.select_incidents(query["after"], query["limit"], accept)
@@ -239,16 +240,22 @@ class ConsoleApi:
         if versions:
             body["max_updated_id"] = max(v.updated_id for v in versions)
         if query["limit"] is not None:
-            next_cursor = None
+            next_cursor = prev_cursor = None
             if more:
                 next_query = {**query, "after": versions[-1].updated_id}
                 next_cursor = self._cursors.encode(next_query)
                 self._start_prefetch(next_cursor, next_query, acknowledged)
+            if query["after"] > query["since"]:
+                prev_after = self.console.previous_page_start(
+                    query["after"], query["since"], query["limit"], accept
+                )
+                if prev_after is not None:
+                    prev_cursor = self._cursors.encode({**query, "after": prev_after})
             body["cursor"] = {
                 "next": next_cursor,
                 "next_link": self._link(path, next_cursor),
-                "prev": None,
-                "prev_link": None,
+                "prev": prev_cursor,
+                "prev_link": self._link(path, prev_cursor),
             }
         encoded = [self._encoded_incident(v, tz, query) for v in versions]
         head = orjson.dumps(body)

@@ -262,6 +262,30 @@ class Console:
                 found.append(version)
             return found, False
 
+    def previous_page_start(
+        self,
+        page_after: int,
+        floor: int,
+        limit: int,
+        accept: Callable[[IncidentVersion], bool] | None = None,
+    ) -> int | None:
+        """Where the page before the one after `page_after` starts (its exclusive lower
+        updated_id), counting only incidents above `floor`; None when there is no such page."""
+        with self._lock:
+            seq_uid, seq_index, uid_of = self._seq_uid, self._seq_index, self._uid_of
+            pos = bisect_right(seq_uid, page_after) - 1
+            first_uid = None
+            taken = 0
+            while pos >= 0 and seq_uid[pos] > floor and taken < limit:
+                uid, index = seq_uid[pos], seq_index[pos]
+                pos -= 1
+                if uid_of[index] != uid or (
+                    accept is not None and not accept(self._version(index))
+                ):
+                    continue
+                first_uid, taken = uid, taken + 1
+            return None if first_uid is None else first_uid - 1
+
     def build_incident(
         self, version: IncidentVersion, tz: tzinfo, event_limit: int | None
     ) -> JsonObject:

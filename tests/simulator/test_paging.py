@@ -331,3 +331,19 @@ def test_prefetched_pages_are_complete_and_current(
     assert later[-1]["id"] == moved["id"]
     assert later[-1]["updated_id"] == new_updated_id
     assert later[-1]["description"]["acknowledged"] == "True"
+
+
+@pytest.mark.parametrize("path", ["/incidents/all", "/incidents/acknowledged"])
+def test_incident_prev_cursors_walk_the_chain_backwards(simulator: Simulator, path: str) -> None:
+    forward = follow_cursor(simulator, path, "incidents", limit=13, incidents_since=20)
+
+    backward = [forward[-1]]
+    while backward[-1]["cursor"]["prev"]:
+        backward.append(api_json(simulator, path, cursor=backward[-1]["cursor"]["prev"]))
+        assert len(backward) <= len(forward)
+
+    assert len(forward) > 2
+    assert [p["incidents"] for p in reversed(backward)] == [p["incidents"] for p in forward]
+    assert forward[0]["cursor"]["prev"] is None
+    prev_link = parse_qs(urlsplit(forward[1]["cursor"]["prev_link"]).query)
+    assert prev_link["cursor"] == [forward[1]["cursor"]["prev"]]
