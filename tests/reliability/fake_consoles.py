@@ -47,6 +47,8 @@ class Reply:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    #: The status line's reason phrase, if not the standard one.
+    reason: str | None = None
 
     @classmethod
     def json(cls, value: Any, status: int = 200) -> Reply:
@@ -110,7 +112,7 @@ class _Server:
                 )
                 server.requests.append(request)
                 reply = server.respond(request)
-                self.send_response(reply.status)
+                self.send_response(reply.status, reply.reason)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
                 for name, value in reply.headers.items():

@@ -59,9 +59,10 @@ def new_console(**size: Any) -> Console:
 
 def simulator(console: Console, **kwargs: Any) -> Simulator:
     """A simulator over `console` with the suite's token and fault timings (not started)."""
+    kwargs.setdefault("auth_token", AUTH_TOKEN)
     kwargs.setdefault("fault_timeout_seconds", FAULT_TIMEOUT_SECONDS)
     kwargs.setdefault("retry_after_seconds", 1)
-    return Simulator(console, auth_token=AUTH_TOKEN, **kwargs)
+    return Simulator(console, **kwargs)
 
 
 def sync(config: dict[str, Any], workdir: Path, **kwargs: Any) -> TapRun:

@@ -1,0 +1,201 @@
+"""The API token appears nowhere in what the tap writes, whatever happens.
+
+Every scenario of the error table, every fault of the simulator (at rates high enough that some
+requests run out of tries), a kill, and consoles that go out of their way to hand the token back
+(in an error message, a redirect, a status line, the data itself) are run with everything logged
+(LOGLEVEL=DEBUG). Then stdout, stderr and every file the tap could have written (its working
+directory, and HOME and TMPDIR pointed inside it) are searched for the token, raw and encoded.
+The configuration file is the one place it belongs, and the only file not searched.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from .fake_consoles import ProxyConsole, Reply, Request, ScriptedConsole
+from .harness import KillPoint, TapRun, run_concurrently, run_tap
+from .scenarios import SCENARIOS, Setup
+from .suite import AUTH_TOKEN, FROZEN_NOW, new_console, simulator, tap_config
+
+TRANSIENT_AND_ERROR_FAULTS = ("429", "500", "502", "503", "timeout", "reset", "truncate")
+# Characters that URL and form encodings change, in a token the console accepts as any other.
+AWKWARD_TOKEN = "k3y+with/slash=and&amp;%25"
+
+
+@dataclass(frozen=True)
+class LeakCase:
+    name: str
+    setup: Callable[[ExitStack, Path], Setup]
+    args: tuple[str, ...] = ()
+    kill_at: KillPoint | None = None
+
+
+def token_forms(token: str) -> set[str]:
+    """The token as it could appear: raw, URL-encoded both ways, JSON-escaped, base64."""
+    return {
+        token,
+        quote(token, safe=""),
+        quote_plus(token),
+        json.dumps(token)[1:-1],
+        base64.b64encode(token.encode()).decode(),
+    }
+
+
+def leaks(run: TapRun, token: str) -> list[str]:
+    """Where any form of `token` appears in what the tap wrote."""
+    found = []
+    for form in token_forms(token):
+        if form in run.stdout:
+            found.append(f"stdout holds {form!r}")
+        if form in run.stderr:
+            found.append(f"stderr holds {form!r}")
+        for path in sorted(run.workdir.rglob("*")):
+            if path.is_file() and path.name != "config.json" and form.encode() in path.read_bytes():
+                found.append(f"{path.relative_to(run.workdir)} holds {form!r}")
+    return found
+
+
+# ------------------------------------------------------------------------------ the consoles
+
+
+def _full_sync(stack: ExitStack, workdir: Path, token: str = AUTH_TOKEN, **kwargs: object) -> Setup:
+    sim = stack.enter_context(simulator(new_console(incidents=60), auth_token=token, **kwargs))
+    return Setup(tap_config(sim.base_url, token, max_tries=2))
+
+
+def _echoing(reply: Callable[[str], Reply]) -> Callable[[ExitStack, Path], Setup]:
+    """A console whose answer quotes the token back."""
+
+    def setup(stack: ExitStack, workdir: Path) -> Setup:
+        server = stack.enter_context(ScriptedConsole(lambda request: reply(AUTH_TOKEN)))
+        return Setup(tap_config(server.base_url, max_tries=2, max_retry_wait=0))
+
+    return setup
+
+
+def _token_in_the_data(stack: ExitStack, workdir: Path) -> Setup:
+    """Audit entries whose message holds the token, as a careless console might log it."""
+    sim = stack.enter_context(simulator(new_console(incidents=20)))
+
+    def plant_token(request: Request) -> Reply | None:
+        if request.path != "/audit_trail/fetch":
+            return None
+        answer = proxy.forward(request)
+        page = json.loads(answer.body)
+        for entry in page.get("audit_trail", []):
+            entry["message"] = f"API call with auth_token={AUTH_TOKEN} from {entry.get('user_ip')}"
+        return Reply.json(page)
+
+    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_token))
+    return Setup(tap_config(proxy.base_url))
+
+
+def _token_from_environment(stack: ExitStack, workdir: Path) -> Setup:
+    setup = _full_sync(stack, workdir)
+    del setup.config["auth_token"]
+    setup.env["TAP_THINKST_CANARY_AUTH_TOKEN"] = AUTH_TOKEN
+    return setup
+
+
+def _token_not_text(stack: ExitStack, workdir: Path) -> Setup:
+    setup = _full_sync(stack, workdir)
+    setup.config["auth_token"] = int(AUTH_TOKEN[:12], 16)
+    return setup
+
+
+def _reason(reason: str) -> Callable[[str], Reply]:
+    def reply(token: str) -> Reply:
+        return Reply(status=503, body=b"", content_type="text/plain",
+                     headers={"Retry-After": "0"}, reason=reason.format(token=token))  # fmt: skip
+
+    return reply
+
+
+LEAK_CASES = (
+    *(LeakCase(f"error-{scenario.name}", scenario.setup) for scenario in SCENARIOS),
+    LeakCase("full-sync", _full_sync),
+    LeakCase("full-sync-awkward-token", partial(_full_sync, token=AWKWARD_TOKEN)),
+    *(
+        LeakCase(f"fault-{kind}", partial(_full_sync, faults={kind: 0.4}, fault_seed=3))
+        for kind in TRANSIENT_AND_ERROR_FAULTS
+    ),
+    LeakCase("fault-error-body", partial(_full_sync, faults={"error-body": 0.1}, fault_seed=2)),
+    LeakCase("killed", _full_sync, kill_at=KillPoint("incidents", 30)),
+    LeakCase("discover", _full_sync, args=("--discover",)),
+    LeakCase("token-from-environment", _token_from_environment, args=("--config", "ENV")),
+    LeakCase("token-not-text", _token_not_text),
+    LeakCase("token-in-the-data", _token_in_the_data),
+    LeakCase("echoed-in-error-message", _echoing(
+        lambda token: Reply.json({"result": "error", "message": f"Invalid auth_token {token}"},
+                                 status=403))),
+    LeakCase("echoed-in-console-error", _echoing(
+        lambda token: Reply.json({"result": "error", "message": f"bad ?auth_token={token}"}))),
+    LeakCase("echoed-in-html-page", _echoing(
+        lambda token: Reply.html(f"<html><a href='/login?auth_token={token}'>Sign in</a></html>"))),
+    LeakCase("echoed-in-redirect", _echoing(
+        lambda token: Reply(status=302, headers={"Location": f"/login?auth_token={token}"}))),
+    LeakCase("echoed-in-status-line", _echoing(_reason("Busy for {token}"))),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def leak_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[TapRun, str]]:
+    """Every case, run once with everything logged; with the token each one was given."""
+    root = tmp_path_factory.mktemp("leaks")
+
+    def run_case(case: LeakCase) -> tuple[TapRun, str]:
+        workdir = root / case.name
+        for private in ("home", "tmp"):
+            (workdir / private).mkdir(parents=True)
+        with ExitStack() as stack:
+            setup = case.setup(stack, workdir)
+            env = {
+                "LOGLEVEL": "DEBUG",
+                "HOME": str(workdir / "home"),
+                "TMPDIR": str(workdir / "tmp"),
+                **setup.env,
+            }
+            run = run_tap(
+                setup.config, workdir, args=case.args, kill_at=case.kill_at, env=env,
+                frozen_now=FROZEN_NOW, singer_output=case.args != ("--discover",),
+            )  # fmt: skip
+        # A case without a token in its configuration must not leak the one it would have had.
+        token = setup.env.get("TAP_THINKST_CANARY_AUTH_TOKEN") or setup.config.get(
+            "auth_token", AUTH_TOKEN
+        )
+        return run, str(token)
+
+    jobs = {case.name: partial(run_case, case) for case in LEAK_CASES}
+    return run_concurrently(jobs, workers=4)
+
+
+@pytest.mark.parametrize("case", [case.name for case in LEAK_CASES])
+def test_token_appears_nowhere(case: str, leak_runs: dict[str, tuple[TapRun, str]]) -> None:
+    run, token = leak_runs[case]
+    assert run.stderr_lines, "the run must have written something to search"
+    assert not leaks(run, token), run.describe()
+
+
+def test_the_search_finds_a_planted_token(tmp_path: Path) -> None:
+    """The search is not blind: each form of the token, planted in a file, is found."""
+    for index, form in enumerate(sorted(token_forms(AWKWARD_TOKEN))):
+        workdir = tmp_path / str(index)
+        workdir.mkdir()
+        (workdir / "state.json").write_text(json.dumps({"cursor": form}))
+        run = TapRun(0, "", "", [], workdir, 0)
+        assert leaks(run, AWKWARD_TOKEN), form
+
+
+def test_debug_logging_was_on(leak_runs: dict[str, tuple[TapRun, str]]) -> None:
+    run, _ = leak_runs["full-sync"]
+    assert run.returncode == 0, run.describe()
+    assert any("DEBUG" in line for line in run.stderr_lines)
