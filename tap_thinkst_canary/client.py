@@ -115,12 +115,13 @@ class CanaryStream(Stream, abc.ABC):
             params["tz"] = "UTC"
         return {name: value for name, value in params.items() if value is not None}
 
-    def fetch_pages(self, params: Mapping[str, t.Any]) -> Iterator[list[JSON]]:
-        """The raw objects of every page, a page at a time, logging progress as they come."""
+    def fetch_pages(self, params: Mapping[str, t.Any], *, part: str = "") -> Iterator[list[JSON]]:
+        """The raw objects of every page, a page at a time, logging progress as they come;
+        `part` names the slice of the stream being paged, if it is paged in several."""
         for number, page in enumerate(self.api.pages(self.path, params), start=1):
             items = page.get(self.records_key) or []
             self._records_fetched += len(items)
-            self.log_progress(number, _total_pages(page))
+            self.log_progress(number, _total_pages(page), part=part)
             yield items
 
     def fetch_one(self, params: Mapping[str, t.Any] | None = None) -> JSON:
@@ -135,11 +136,11 @@ class CanaryStream(Stream, abc.ABC):
         flock_id = self.settings.flock_id
         return flock_id is None or record.get("flock_id") == flock_id
 
-    def log_progress(self, page_number: int, page_total: int | None) -> None:
+    def log_progress(self, page_number: int, page_total: int | None, *, part: str = "") -> None:
         of_total = f" of {page_total}" if page_total else ""
         self.logger.info(
             "%s: page %d%s fetched, %d records so far",
-            self.name,
+            f"{self.name} {part}" if part else self.name,
             page_number,
             of_total,
             self._records_fetched,

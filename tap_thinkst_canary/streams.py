@@ -190,7 +190,7 @@ class AuditTrailStream(CanaryStream):
             limit=self.settings.page_size,
         )
         by_day: dict[datetime.date, list[Row]] = defaultdict(list)
-        for raw_page in self.fetch_pages(params):
+        for raw_page in self.fetch_pages(params, part=f"{window.first} to {window.last}"):
             for raw in raw_page:
                 record = audit_record(raw)
                 day = _utc_day(record, raw) or window.first
