@@ -37,6 +37,8 @@ Converter = Callable[[Any], Any]
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
+# Characters a decimal number can be written with; anything else cannot be one.
+_NUMBER_CHARACTERS: Final = frozenset("0123456789+-.eE")
 _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
 _MONTHS: Final = {
@@ -72,13 +74,18 @@ def to_integer(value: Any) -> Any:
     if value is None:
         return None
     if kind is str:
-        if "_" in value:
-            return INVALID
-        try:
+        if value.isdigit() and value.isascii():
             number = int(value)
-        except ValueError:
+        else:
             text = value.strip()
-            return _integral_float(text) if text else None
+            if not text:
+                return None
+            if not _NUMBER_CHARACTERS.issuperset(text):
+                return INVALID  # words, placeholders, underscores: no need to try
+            try:
+                number = int(text)
+            except ValueError:
+                return _integral_float(text)
         return number if _INT64_MIN <= number <= _INT64_MAX else INVALID
     if kind is float and math.isfinite(value) and value.is_integer():
         return _integral_float(repr(value))
@@ -108,7 +115,7 @@ def to_number(value: Any) -> Any:
         text = value.strip()
         if not text:
             return None
-        if "_" in text:
+        if not _NUMBER_CHARACTERS.issuperset(text):
             return INVALID
         try:
             number = float(text)
@@ -222,6 +229,20 @@ def to_datetime(value: Any) -> Any:
         seconds, micros = divmod(micros, 1_000_000)
         return _format_epoch(seconds, micros)
     return INVALID
+
+
+def renders_utc(converted: str, raw: str) -> bool:
+    """Whether ``raw`` is the ``YYYY-MM-DD HH:MM:SS UTC+0000`` form of ``converted``.
+
+    Checked by comparing slices, so the usual pair (epoch and ``*_std``) costs
+    one conversion, not two.
+    """
+    return (
+        raw[19:] == " UTC+0000"
+        and raw[11:19] == converted[11:19]
+        and raw[:10] == converted[:10]
+        and raw[10] == " "
+    )
 
 
 def same_instant(first: str, second: str) -> bool:

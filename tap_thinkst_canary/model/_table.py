@@ -9,6 +9,7 @@ from typing import Any, Final
 from tap_thinkst_canary.model._convert import (
     INVALID,
     Converter,
+    renders_utc,
     same_instant,
     to_boolean,
     to_datetime,
@@ -144,6 +145,13 @@ class Table:
                     typed = value  # the commonest case, without a call
                 elif convert is None:
                     continue
+                elif (
+                    is_datetime
+                    and type(value) is text
+                    and (current := out.get(name)) is not None
+                    and renders_utc(current, value)
+                ):
+                    continue  # a '*_std' rendering of the instant already in the column
                 else:
                     typed = convert(value)
                 if typed is not invalid:

@@ -353,7 +353,7 @@ EVENT_PROPERTIES: Final[dict[str, Any]] = {
 }
 
 
-def event_object(raw: Any, *, redact: bool = True) -> dict[str, Any]:
+def event_object(raw: Any, redact: bool = True) -> dict[str, Any]:
     """One raw event -> a flat typed event object (the shape shared by both streams).
 
     Event objects are sparse: a column is present only when the event has a value

@@ -149,7 +149,7 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
         description_extra = _DESCRIPTION_TABLE.fill(description, out)
         raw_events = description.get("events")
         if type(raw_events) is list:
-            events = [event_object(event, redact=redact) for event in raw_events]
+            events = [event_object(event, redact) for event in raw_events]
         elif raw_events is not None:
             description_extra = {**(description_extra or {}), "events": raw_events}
         if description_extra:
@@ -209,7 +209,7 @@ def incident_event_records(raw: Any, *, redact: bool = True) -> Iterator[dict[st
     for position, event in enumerate(raw_events):
         row = head.copy()
         row["position"] = position
-        row.update(event_object(event, redact=redact))
+        row.update(event_object(event, redact))
         yield row
 
 

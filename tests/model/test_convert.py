@@ -44,7 +44,7 @@ from tap_thinkst_canary.model._convert import (
         ({"port": 80}, INVALID),
         (float("nan"), INVALID),
         ("inf", INVALID),
-        ("٣", 3),  # Unicode digits are still digits; int() reads them exactly.
+        ("٣", INVALID),  # only ASCII decimals are numbers; anything else is kept raw
     ],
 )
 def test_to_integer(raw: Any, expected: Any) -> None:
