@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
-from tap_thinkst_canary.errors import CanaryError, SyncStopped
+from tap_thinkst_canary.errors import CanaryError, OutputClosedError, SyncStopped
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 
@@ -20,6 +21,10 @@ def main() -> None:
 
 
 def _exit_with(error: CanaryError) -> None:
+    if isinstance(error, OutputClosedError):
+        # Nobody reads stdout any more: point it at /dev/null, or the interpreter's own final
+        # flush would fail again, with a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     logger = logging.getLogger(TapThinkstCanary.name)
     logger.debug("Stopped by", exc_info=error)
     logger.error("%s", error)

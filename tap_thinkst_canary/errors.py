@@ -52,6 +52,10 @@ class RetriesExhaustedError(CanaryError):
     """A transient failure that outlasted every retry."""
 
 
+class OutputClosedError(CanaryError):
+    """Whatever read the tap's output (a target) stopped reading it."""
+
+
 class SyncStopped(BaseException):
     """Ends the sync once the state of everything already emitted has been written.
 

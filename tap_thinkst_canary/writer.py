@@ -19,6 +19,8 @@ import orjson
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter, SingerMessageType
 from singer_sdk.singerlib.encoding.simple import Message
 
+from tap_thinkst_canary.errors import OutputClosedError, SyncStopped
+
 # Enough records to make the system calls rare, few enough to keep memory flat.
 WRITE_OUT_BYTES = 256 * 1024
 
@@ -57,10 +59,18 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         # Looked up on every call: tests swap sys.stdout for an in-memory text stream.
         stdout = sys.stdout
         binary = getattr(stdout, "buffer", None)
-        if binary is not None:
-            binary.write(self._pending)
-            binary.flush()
-        else:
-            stdout.write(self._pending.decode())
-            stdout.flush()
+        try:
+            if binary is not None:
+                binary.write(self._pending)
+                binary.flush()
+            else:
+                stdout.write(self._pending.decode())
+                stdout.flush()
+        except BrokenPipeError:
+            raise SyncStopped(
+                OutputClosedError(
+                    "The reader of the tap's output (the target) stopped reading; its own log "
+                    "says why. Nothing after the last state it received was lost."
+                )
+            ) from None
         self._pending.clear()
