@@ -338,3 +338,22 @@ def _only(stream: str) -> dict[str, Any]:
             if metadata["breadcrumb"] == []:
                 metadata["metadata"]["selected"] = entry["tap_stream_id"] == stream
     return catalog
+
+
+@pytest.mark.parametrize(("page_size", "most_probes"), [(1000, 1), (20, 16)])
+def test_without_start_date_the_audit_trail_starts_at_its_oldest_entry(
+    make_simulator: MakeSimulator, frozen_now: Freeze, page_size: int, most_probes: int
+) -> None:
+    frozen_now(NOW)
+    sim = make_simulator(seed=8, incidents=0, audit_days=40, now=NOW)
+    output = sync_in_process(config_for(sim, page_size=page_size, audit_trail_window_days=10))
+    entries = output.records("audit_trail")
+    assert {entry["id"] for entry in entries} == sim.console.audit_ids()
+    audit_requests = [r.params for r in sim.requests if r.path == "/audit_trail/fetch"]
+    probes = [p for p in audit_requests if "end_date" in p and "start_date" not in p]
+    assert 1 <= len(probes) <= most_probes
+    windows = [p for p in audit_requests if "start_date" in p]
+    first_asked = min(datetime.date.fromisoformat(p["start_date"]) for p in windows)
+    oldest = datetime.date.fromisoformat(min(entry["timestamp"] for entry in entries)[:10])
+    # Not a day of history missed, and no long run of empty windows before it.
+    assert oldest - datetime.timedelta(days=3) <= first_asked < oldest
