@@ -109,3 +109,7 @@ def test_connection_test_and_stream_maps(
     # The events of the incidents filtered out are not synced either.
     assert {r["logtype"] for r in mapped.records("incident_events")} == {"4002"}
     assert mapped.counts()["birds"] == 0
+    # Flattened to depth 1: nested objects arrive as JSON text.
+    flocks = mapped.records("flocks")
+    assert flocks
+    assert all(isinstance(json.loads(r["settings"]), dict) for r in flocks)
