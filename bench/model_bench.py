@@ -5,8 +5,8 @@
 
 The baseline is what any tap must do anyway: parse the response bodies with orjson
 and serialise every record again. Each line adds one model function to that loop
-and prints records per second and the time relative to the baseline (best of
-``--repeat`` runs, so a busy machine distorts the figures less).
+and prints records per CPU second and the CPU time relative to the baseline (best
+of ``--repeat`` runs; CPU time, because a busy machine distorts wall time most).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -37,14 +38,16 @@ def pages(objects: list[dict[str, Any]], size: int = 1000) -> list[bytes]:
     return [orjson.dumps(objects[i : i + size]) for i in range(0, len(objects), size)]
 
 
-def best(repeat: int, run: Callable[[], int]) -> tuple[float, int]:
-    timings = []
+def best(repeat: int, run: Callable[[], int]) -> tuple[float, float, int]:
+    """Best wall and CPU seconds over ``repeat`` runs, and the record count."""
+    walls, cpus = [], []
     count = 0
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         count = run()
-        timings.append(time.perf_counter() - started)
-    return min(timings), count
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return min(walls), min(cpus), count
 
 
 def loop(bodies: list[bytes], convert: Callable[[Any], Iterator[Any]]) -> Callable[[], int]:
@@ -61,10 +64,15 @@ def loop(bodies: list[bytes], convert: Callable[[Any], Iterator[Any]]) -> Callab
     return run
 
 
-def report(label: str, seconds: float, count: int, baseline: float | None) -> None:
-    rate = count / seconds if seconds else float("inf")
-    relative = f"{seconds / baseline:5.2f}x" if baseline else "  1.00x"
-    print(f"{label:<46} {count:>9,} records {seconds:8.3f} s {rate:>12,.0f} records/s {relative}")
+def report(label: str, measured: tuple[float, float, int], baseline: float | None) -> float:
+    """Print one line; return its CPU seconds (the baseline of the lines after it)."""
+    wall, cpu, count = measured
+    relative = f"{cpu / baseline:5.2f}x" if baseline else "  1.00x"
+    print(
+        f"{label:<50} {count:>9,} records  cpu {cpu:7.3f} s {count / cpu:>10,.0f}/s {relative}"
+        f"  (wall {wall:7.3f} s)"
+    )
+    return cpu
 
 
 def main() -> None:
@@ -80,24 +88,37 @@ def main() -> None:
     print(f"{len(incidents):,} incidents with {events:,} events, best of {args.repeat} runs\n")
 
     incident_pages = pages(incidents)
-    base, n = best(args.repeat, loop(incident_pages, lambda raw: iter((raw,))))
-    report("incidents: orjson loads + dumps (baseline)", base, n, None)
-    seconds, n = best(args.repeat, loop(incident_pages, lambda raw: iter((incident_record(raw),))))
-    report("incidents: + incident_record", seconds, n, base)
-
-    event_base, n = best(
-        args.repeat,
-        loop(incident_pages, lambda raw: iter(raw["description"].get("events") or ())),
+    base = report(
+        "incidents: orjson loads + dumps (baseline)",
+        best(args.repeat, loop(incident_pages, lambda raw: iter((raw,)))),
+        None,
     )
-    report("events: orjson loads + dumps raw events (baseline)", event_base, n, None)
-    seconds, n = best(args.repeat, loop(incident_pages, incident_event_records))
-    report("events: + incident_event_records", seconds, n, event_base)
-    seconds, n = best(
-        args.repeat, loop(incident_pages, lambda raw: incident_event_rows(incident_record(raw)))
+    report(
+        "incidents: + incident_record",
+        best(args.repeat, loop(incident_pages, lambda raw: iter((incident_record(raw),)))),
+        base,
     )
-    report("events: + incident_record + incident_event_rows", seconds, n, event_base)
-
-    from zoneinfo import ZoneInfo
+    base = report(
+        "events: orjson loads + dumps raw events (baseline)",
+        best(
+            args.repeat,
+            loop(incident_pages, lambda raw: iter(raw["description"].get("events") or ())),
+        ),
+        None,
+    )
+    report(
+        "events: + incident_event_records",
+        best(args.repeat, loop(incident_pages, incident_event_records)),
+        base,
+    )
+    report(
+        "events: + incident_record + incident_event_rows",
+        best(
+            args.repeat,
+            loop(incident_pages, lambda raw: incident_event_rows(incident_record(raw))),
+        ),
+        base,
+    )
 
     utc = ZoneInfo("UTC")
     for label, objects, convert in (
@@ -110,10 +131,16 @@ def main() -> None:
         ),
     ):
         bodies = pages(objects)
-        base, n = best(args.repeat, loop(bodies, lambda raw: iter((raw,))))
-        report(f"{label}: orjson loads + dumps (baseline)", base, n, None)
-        seconds, n = best(args.repeat, loop(bodies, lambda raw, c=convert: iter((c(raw),))))
-        report(f"{label}: + {convert.__name__}", seconds, n, base)
+        base = report(
+            f"{label}: orjson loads + dumps (baseline)",
+            best(args.repeat, loop(bodies, lambda raw: iter((raw,)))),
+            None,
+        )
+        report(
+            f"{label}: + {convert.__name__}",
+            best(args.repeat, loop(bodies, lambda raw, c=convert: iter((c(raw),)))),
+            base,
+        )
 
 
 if __name__ == "__main__":
