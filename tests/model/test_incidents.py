@@ -16,6 +16,7 @@ from tap_thinkst_canary.model import (
     incident_event_rows,
     incident_record,
 )
+from tap_thinkst_canary.model.events import EVENT_PROPERTIES
 
 from .helpers import assert_valid, frozen
 
@@ -338,3 +339,25 @@ def test_event_rows_are_produced_one_at_a_time() -> None:
     assert last["position"] == 9_999
     assert last["timestamp"] == "2020-04-17T23:16:09Z"
     assert peak < 200_000, f"event rows held {peak} bytes at once"
+
+
+def test_event_columns_never_shadow_the_incident_columns_of_a_row() -> None:
+    event_columns = set(EVENT_PROPERTIES)
+    head = set(INCIDENT_EVENT_SCHEMA["properties"]) - event_columns
+    assert head == {
+        "incident_id",
+        "position",
+        "incident_updated_id",
+        "flock_id",
+        "node_id",
+        "logtype",
+        "logtype_name",
+        "logtype_category",
+    }
+    # An event that carries keys named like the row's own columns keeps them in extra.
+    raw = incident([{"incident_id": "spoof", "position": 99, "logtype": "1"}])
+    _, rows = check(raw)
+    assert rows[0]["incident_id"] == "incident:sshlogin:abc"
+    assert rows[0]["position"] == 0
+    assert rows[0]["logtype"] == "4002"
+    assert rows[0]["extra"] == {"incident_id": "spoof", "position": 99, "logtype": "1"}
