@@ -58,6 +58,10 @@ test: lint typecheck pytest
 demo: install meltano
 	$(BIN)/python -m demo
 
+# The benchmark against the console simulator: prints its figures, writes bench/results/.
+bench: install
+	$(BIN)/python bench/run.py
+
 # Regenerates the Meltano Hub definition and the README's settings and streams tables.
 docs: install
 	$(BIN)/python scripts/generate_docs.py
