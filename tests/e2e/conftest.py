@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,15 +29,19 @@ def e2e_simulator(e2e_console: Console) -> Iterator[Simulator]:
         yield simulator
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    """A PostgreSQL server for the module; outside CI, a machine without one skips the tests."""
+def start_postgres(bindir: Path | None = None) -> PostgresCluster:
+    """A started cluster; outside CI, a machine that cannot run one skips the test instead."""
     try:
-        cluster = PostgresCluster().start()
+        return PostgresCluster(bindir).start()
     except ClusterError as error:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL could not start, and CI=true forbids skipping: {error}")
         pytest.skip(f"PostgreSQL could not start: {error}")
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = start_postgres()
     try:
         yield cluster
     finally:

@@ -103,14 +103,17 @@ class PostgresCluster:
         return self
 
     def _server_command(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self._run_as, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=self.root,
-            timeout=120,
-        )
+        try:
+            return subprocess.run(
+                [*self._run_as, *args],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=self.root,
+                timeout=120,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise ClusterError(f"{Path(args[0]).name} could not run: {error}") from error
 
     def _initdb(self) -> None:
         result = self._server_command(
