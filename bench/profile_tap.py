@@ -76,6 +76,7 @@ def main() -> int:
         print(measured.stderr_tail.replace(sim.auth_token, "<auth_token>"), file=sys.stderr)
         return 1
 
+    shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"{args.streams} sync of {args.incidents:,} incidents under {args.sampler}: "
         f"{measured.wall_seconds:.1f} s wall, {measured.cpu_seconds:.1f} s CPU"

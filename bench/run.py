@@ -10,8 +10,10 @@ Prints a table and writes every figure to bench/results/latest.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,8 @@ PAGED_LIKE_THE_FLOOR = ("incidents", "birds", "tokens", "flocks")
 # simulator serves pages from memory and the timed runs measure the client, not the server.
 SIMULATOR_CACHE_MB = 2048
 
+_SCRATCH_NUMBERS = itertools.count(1)
+
 
 @dataclass
 class Sync:
@@ -97,11 +101,13 @@ class Bench:
         self.workdir = workdir
         self.page_size = page_size
         self.env = {**os.environ, "BENCH_AUTH_TOKEN": sim.auth_token}
-        self._runs = 0
+
+    def _scratch(self, name: str) -> Path:
+        """A fresh path in the scratch directory, numbered in the order of the runs."""
+        return self.workdir / f"{next(_SCRATCH_NUMBERS):03d}-{name}"
 
     def _paths(self, name: str) -> tuple[Path, Path]:
-        self._runs += 1
-        stem = self.workdir / f"{self._runs:02d}-{name}"
+        stem = self._scratch(name)
         return stem.with_suffix(".out"), stem.with_suffix(".err")
 
     def config(self, **extra: Any) -> Path:
@@ -111,8 +117,7 @@ class Bench:
             "page_size": self.page_size,
             **extra,
         }
-        self._runs += 1
-        return write_json(self.workdir / f"{self._runs:02d}-config.json", config)
+        return write_json(self._scratch("config.json"), config)
 
     def _run(self, name: str, command: list[str]) -> tuple[Measured, RequestSummary, Path]:
         stdout, stderr = self._paths(name)
@@ -143,12 +148,10 @@ class Bench:
     ) -> Sync:
         command = [TAP, "--config", str(self.config(**config))]
         if catalog is not None:
-            self._runs += 1
-            path = write_json(self.workdir / f"{self._runs:02d}-catalog.json", catalog)
+            path = write_json(self._scratch("catalog.json"), catalog)
             command += ["--catalog", str(path)]
         if state is not None:
-            self._runs += 1
-            path = write_json(self.workdir / f"{self._runs:02d}-state.json", state)
+            path = write_json(self._scratch("state.json"), state)
             command += ["--state", str(path)]
         measured, requests, stdout = self._run(label.replace(" ", "-"), command)
         output = SingerOutput.read(stdout)
@@ -182,7 +185,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     results["parameters"]["page_size"] = page_size
     workdir = Path(tempfile.mkdtemp(prefix="tap-canary-bench-"))
     results["workdir"] = str(workdir)
-    print(f"scratch files in {workdir}", file=sys.stderr)
+    print(f"scratch files in {workdir} (removed at the end unless --keep)", file=sys.stderr)
     if args.memory_only:
         results["memory"] = memory_check(args, workdir, page_size)
         return results
@@ -552,6 +555,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also sync 10,000 and 1,000,000 incidents and compare peak RSS (several minutes)",
     )
     parser.add_argument("--memory-only", action="store_true", help="run only the memory check")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch files (configs, outputs, logs)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     return parser.parse_args(argv)
 
@@ -563,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
+    if not args.keep:
+        shutil.rmtree(results.pop("workdir"), ignore_errors=True)
     checks = report(results)
     results["targets"] = [{"met": met, "target": text} for met, text in checks]
     path = MEMORY_RESULTS if args.memory_only else RESULTS
