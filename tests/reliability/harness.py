@@ -171,9 +171,9 @@ def run_tap(
     stdout is read line by line as it arrives so that a kill lands right after the chosen
     record; what the tap had already written into the pipe before the kill is still read, as a
     target downstream would read it. `on_start` receives the tap's pid (to kill it from
-    elsewhere, e.g. from a console handler while the tap waits for its answer). Peak RSS is the
-    kernel's high-water mark for the process. `frozen_now` stops the tap's clock at that instant.
-    `singer_output=False` is for commands whose stdout is not Singer messages (`--discover`).
+    elsewhere, e.g. from a console handler while the tap waits for its answer). `frozen_now`
+    stops the tap's clock at that instant. `singer_output=False` is for commands whose stdout is
+    not Singer messages (`--discover`).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     command = [str(TAP_EXECUTABLE), "--config", str(write_json(workdir / "config.json", config))]
@@ -202,7 +202,7 @@ def run_tap(
         watchdog.start()
         try:
             stdout = _read_stdout(process, kill_at)
-            returncode, kernel_peak = _wait_with_rusage(process)
+            returncode = process.wait()
         finally:
             watchdog.cancel()
             sampler.stop()
@@ -218,7 +218,7 @@ def run_tap(
         stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),
         messages=messages,
         workdir=workdir,
-        peak_rss_bytes=max(kernel_peak, sampler.peak),
+        peak_rss_bytes=sampler.peak,
         killed=killed,
         key_properties=key_properties_of(messages),
     )
@@ -242,13 +242,6 @@ def _read_stdout(process: subprocess.Popen[bytes], kill_at: KillPoint | None) ->
     return b"".join(chunks).decode("utf-8")
 
 
-def _wait_with_rusage(process: subprocess.Popen[bytes]) -> tuple[int, int]:
-    """Reap the child with wait4 to read its own ru_maxrss (KiB on Linux), not the whole tree's."""
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss * 1024
-
-
 def sigkill(pid: int) -> None:
     """SIGKILL the tap; harmless if it has exited already (it stays a zombie until reaped)."""
     # os.kill, not Popen.send_signal: the latter polls and could reap the child before wait4.
@@ -262,11 +255,18 @@ def _kill_on_timeout(process: subprocess.Popen[bytes], timed_out: threading.Even
 
 
 class _RssSampler(threading.Thread):
-    """Samples the child's resident set size with psutil while it runs."""
+    """Follows the child's peak resident set size while it runs.
+
+    Each sample takes the larger of psutil's current RSS and the kernel's high-water mark for
+    the process's address space (VmHWM), which remembers peaks between samples. (The rusage of
+    a reaped child is no use here: on Linux its ru_maxrss starts from the RSS of the parent it
+    was forked from, here the test process.)
+    """
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self._process = psutil.Process(pid)
+        self._status = Path(f"/proc/{pid}/status")
         self._interval = interval
         self._stopped = threading.Event()
         self.peak = 0
@@ -274,10 +274,20 @@ class _RssSampler(threading.Thread):
     def run(self) -> None:
         while not self._stopped.is_set():
             try:
-                self.peak = max(self.peak, self._process.memory_info().rss)
+                self.peak = max(self.peak, self._process.memory_info().rss, self._high_water())
             except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                 return
             self._stopped.wait(self._interval)
+
+    def _high_water(self) -> int:
+        try:
+            status = self._status.read_text()
+        except OSError:
+            return 0
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return 0
 
     def stop(self) -> None:
         self._stopped.set()
