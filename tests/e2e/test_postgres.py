@@ -60,8 +60,7 @@ def postgres_type(property_schema: dict[str, Any]) -> set[str]:
 
 
 def row_count(postgres: PostgresCluster, database: str, table: str) -> int:
-    # Rows a full-table sync no longer saw are kept, marked deleted, by activate_version.
-    sql = f"SELECT count(*) FROM {TARGET_SCHEMA}.{table} WHERE _sdc_deleted_at IS NULL"
+    sql = f"SELECT count(*) FROM {TARGET_SCHEMA}.{table}"
     return int(postgres.psql(sql, database)[0][0])
 
 
