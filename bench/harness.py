@@ -1,8 +1,7 @@
 """Processes and measurements for the benchmark: the simulator, the tap, the floor.
 
-Everything measured runs in its own process, one at a time, so that wall time and
-peak RSS belong to that process alone (`os.wait4` reports the peak RSS of exactly
-the child it reaps).
+Everything measured runs in its own process, one at a time, so that wall time, CPU
+time and peak RSS belong to that process alone.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -185,18 +185,57 @@ def measure(
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO)
-        # wait4 rather than Popen.wait: it returns the rusage of this one child.
+        watcher = PeakRssWatcher(process.pid)
+        watcher.start()
+        # wait4 rather than Popen.wait: it returns the CPU time of this one child.
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        watcher.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     tail = stderr.read_text(errors="replace").strip().splitlines()[-5:]
     return Measured(
         wall_seconds=wall,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss * 1024 / 1e6,  # ru_maxrss is in KiB on Linux
+        peak_rss_mb=watcher.peak_kib * 1024 / 1e6,
         returncode=process.returncode,
         stderr_tail="\n".join(tail),
     )
+
+
+class PeakRssWatcher(threading.Thread):
+    """The peak RSS of one process, from the kernel's high-water mark of its memory (VmHWM).
+
+    Not the child's `ru_maxrss`: on Linux that starts from the RSS of the process it was
+    forked from, here the benchmark itself. VmHWM belongs to the child's own address space
+    and never goes down, so reading it every few milliseconds until the process exits
+    misses at most the last few milliseconds of its life.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.01) -> None:
+        super().__init__(name=f"peak-rss-{pid}", daemon=True)
+        self._status = Path(f"/proc/{pid}/status")
+        self._interval = interval
+        self._stopped = threading.Event()
+        self.peak_kib = 0
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            self.peak_kib = max(self.peak_kib, self._high_water_mark())
+            self._stopped.wait(self._interval)
+
+    def _high_water_mark(self) -> int:
+        try:
+            status = self._status.read_text()
+        except OSError:  # gone already
+            return 0
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0  # a zombie: its memory is released
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
 
 
 @dataclass
