@@ -27,7 +27,8 @@ from canary_simulator import Console, Simulator
 from demo.queries import TABLES, load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "output"
+# The tests point the demo at a directory of their own.
+OUTPUT = Path(os.environ.get("DEMO_OUTPUT", ROOT / "output")).resolve()
 DATABASE = OUTPUT / "warehouse.duckdb"
 RUN_COUNTER = OUTPUT / "demo-runs"
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
@@ -85,7 +86,7 @@ def main() -> int:
             cursor = connection.execute(query.sql)
             print_table([column[0] for column in cursor.description or ()], cursor.fetchall())
     print()
-    print(f"The data is in {DATABASE.relative_to(ROOT)}.")
+    print(f"The data is in {shown(DATABASE)}.")
     print("Run `make demo` again for an incremental run; delete output/ to start over.")
     return 0
 
@@ -131,7 +132,7 @@ def run_meltano(base_url: str, token: str, run: int) -> dict[str, int]:
     }
     log = OUTPUT / f"demo-run-{run}.log"
     command = [str(MELTANO), "--log-format=json", "run", "tap-thinkst-canary", "target-duckdb"]
-    print(f"$ meltano run tap-thinkst-canary target-duckdb   (log: {log.relative_to(ROOT)})")
+    print(f"$ meltano run tap-thinkst-canary target-duckdb   (log: {shown(log)})")
     with log.open("w", encoding="utf-8") as log_file:
         result = subprocess.run(
             command,
@@ -180,6 +181,11 @@ def row_counts() -> dict[str, int]:
                 continue
             counts[table] = int(row[0]) if row else 0
     return counts
+
+
+def shown(path: Path) -> str:
+    """A path as short as it can be: relative to the repository when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def describe_requests(counts: Counter[str]) -> str:
