@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 import json
 import os
 import signal
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,50 @@ class KillPoint:
 
     stream: str
     nth: int
+
+
+@dataclass(frozen=True)
+class RequestKill:
+    """Signal the tap while it waits for its `nth` request to `path` (any path if None)."""
+
+    path: str | None
+    nth: int
+    signum: int = signal.SIGKILL
+
+    def __str__(self) -> str:
+        where = self.path or "any endpoint"
+        return f"{signal.Signals(self.signum).name} during request {self.nth} to {where}"
+
+
+@contextlib.contextmanager
+def killing_during(sim: Any, kill: RequestKill) -> Iterator[Callable[[int], None]]:
+    """Make an in-process simulator signal the tap when the chosen request arrives, before it
+    answers. Yields the `on_start` callback for `run_tap`, which hands over the tap's pid.
+
+    The tap is certainly still running then: it is waiting for this very answer.
+    """
+    pid: list[int] = []
+    counter = itertools.count(1)
+    lock = threading.Lock()
+    routes: dict[str, Callable[..., bytes]] = sim.api.routes
+    originals = dict(routes)
+
+    def wrap(path: str, answer: Callable[..., bytes]) -> Callable[..., bytes]:
+        def answer_or_kill(params: dict[str, str]) -> bytes:
+            if kill.path in (None, path):
+                with lock:
+                    if next(counter) == kill.nth:
+                        sigkill(pid[0], kill.signum)
+            return answer(params)
+
+        return answer_or_kill
+
+    for path, answer in originals.items():
+        routes[path] = wrap(path, answer)
+    try:
+        yield pid.append
+    finally:
+        routes.update(originals)
 
 
 @dataclass
@@ -242,11 +287,11 @@ def _read_stdout(process: subprocess.Popen[bytes], kill_at: KillPoint | None) ->
     return b"".join(chunks).decode("utf-8")
 
 
-def sigkill(pid: int) -> None:
-    """SIGKILL the tap; harmless if it has exited already (it stays a zombie until reaped)."""
-    # os.kill, not Popen.send_signal: the latter polls and could reap the child before wait4.
+def sigkill(pid: int, signum: int = signal.SIGKILL) -> None:
+    """Signal the tap (SIGKILL unless told); harmless if it has exited already."""
+    # os.kill, not Popen.send_signal: the latter polls and could reap the child before `wait`.
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signum)
 
 
 def _kill_on_timeout(process: subprocess.Popen[bytes], timed_out: threading.Event) -> None:

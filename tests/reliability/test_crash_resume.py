@@ -21,20 +21,26 @@ no more than the unit the tap checkpoints:
 
 from __future__ import annotations
 
-import itertools
 import random
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import pytest
 
-from canary_simulator import Console, Simulator
+from canary_simulator import Console
 
-from .harness import STREAMS, KillPoint, TapRun, run_concurrently, sigkill, union_keys
-from .suite import PAGE_SIZE, CleanSync, simulator, sync, tap_config
+from .harness import (
+    STREAMS,
+    KillPoint,
+    RequestKill,
+    TapRun,
+    killing_during,
+    run_concurrently,
+    union_keys,
+)
+from .suite import PAGE_SIZE, CleanSync, new_console, simulator, sync, tap_config
 
 SEED = 20261122
 RECORD_KILLS_PER_STREAM = 2
@@ -54,17 +60,6 @@ STREAM_PATHS = {
     "incidents": "/incidents/all",
     "tokens": "/canarytokens/paginate",
 }
-
-
-@dataclass(frozen=True)
-class RequestKill:
-    """SIGKILL the tap while it waits for its `nth` request to `path` (any path if None)."""
-
-    path: str | None
-    nth: int
-
-    def __str__(self) -> str:
-        return f"during request {self.nth} to {self.path or 'any endpoint'}"
 
 
 Kill = KillPoint | RequestKill
@@ -88,37 +83,6 @@ def kill_points(clean: TapRun, requests_per_path: dict[str, int], seed: int = SE
     total = sum(requests_per_path.values())
     points += [RequestKill(None, rng.randint(2, total)) for _ in range(REQUEST_KILLS_ANYWHERE)]
     return points
-
-
-@contextmanager
-def killing_during(sim: Simulator, kill: RequestKill) -> Iterator[Callable[[int], None]]:
-    """Make the console kill the tap when the chosen request arrives, before answering it.
-
-    Yields the callback that receives the tap's pid. The tap is certainly still running then:
-    it is waiting for this very answer.
-    """
-    pid: list[int] = []
-    counter = itertools.count(1)
-    lock = threading.Lock()
-    routes = sim.api.routes
-    originals = dict(routes)
-
-    def wrap(path: str, answer: Callable[..., bytes]) -> Callable[..., bytes]:
-        def answer_or_kill(params: dict[str, str]) -> bytes:
-            if kill.path in (None, path):
-                with lock:
-                    if next(counter) == kill.nth:
-                        sigkill(pid[0])
-            return answer(params)
-
-        return answer_or_kill
-
-    for path, answer in originals.items():
-        routes[path] = wrap(path, answer)
-    try:
-        yield pid.append
-    finally:
-        routes.update(originals)
 
 
 @dataclass(frozen=True)
@@ -189,3 +153,29 @@ def audit_days(run: TapRun, ids: set[tuple[object, ...]]) -> set[str]:
         for record in run.records_of("audit_trail")
         if (record["id"],) in ids
     }
+
+
+BIG_INCIDENT_EVENTS = 25_000
+
+
+def test_kill_inside_the_events_of_a_big_incident_loses_nothing(tmp_path: Path) -> None:
+    """A page whose events outnumber the SDK's periodic checkpoint (every 10,000 records):
+    killed half-way through those events, the resumed sync must still bring every one of them.
+    A state written in the middle of a page's events must not claim the page as done."""
+    console = new_console(incidents=120, big_incident_events=BIG_INCIDENT_EVENTS)
+    with simulator(console) as sim:
+        config = tap_config(sim.base_url, request_timeout=60)
+        clean = sync(config, tmp_path / "clean")
+        events = clean.records_of("incident_events")
+        per_incident = Counter(event["incident_id"] for event in events)
+        big, count = per_incident.most_common(1)[0]
+        assert count == BIG_INCIDENT_EVENTS
+        first = next(i for i, event in enumerate(events) if event["incident_id"] == big)
+        point = KillPoint("incident_events", first + 15_000)
+        killed = sync(config, tmp_path / "killed", kill_at=point)
+        resumed = sync(config, tmp_path / "resumed", state=killed.last_state)
+
+    assert killed.killed, killed.describe()
+    assert resumed.returncode == 0, resumed.describe()
+    missing = clean.key_set() - union_keys([killed, resumed])
+    assert not missing, f"{len(missing)} records lost, e.g. {sorted(missing)[:3]}"

@@ -1,0 +1,36 @@
+"""Stopped by SIGTERM or SIGINT (an orchestrator cancelling the run, Ctrl-C), the tap writes the
+state of what it emitted, says so in one line, and exits non-zero: a sync cut short is not a
+success, and a scheduler must not record it as one. Resumed from that state, the sync completes.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from canary_simulator import Console
+
+from .harness import RequestKill, killing_during, union_keys
+from .suite import CleanSync, simulator, sync, tap_config
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_interrupted_sync_says_so_and_resumes(
+    signum: int, reliability_console: Console, clean_sync: CleanSync, tmp_path: Path
+) -> None:
+    # While the tap waits for the third page of incidents: two pages are done by then.
+    interruption = RequestKill("/incidents/all", 3, signum)
+    with simulator(reliability_console) as sim:
+        config = tap_config(sim.base_url)
+        with killing_during(sim, interruption) as on_start:
+            stopped = sync(config, tmp_path / "stopped", on_start=on_start)
+        resumed = sync(config, tmp_path / "resumed", state=stopped.last_state)
+
+    assert stopped.returncode not in (0, None), stopped.describe()
+    assert stopped.messages[-1]["type"] == "STATE"
+    assert "Traceback" not in stopped.stderr
+    assert resumed.returncode == 0, resumed.describe()
+    assert union_keys([stopped, resumed]) == clean_sync.run.key_set()
+    assert resumed.last_state == clean_sync.run.last_state
