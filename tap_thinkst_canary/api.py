@@ -105,7 +105,6 @@ class CanaryApi:
             on_backoff=self._log_retry,
             logger=None,
         )(self._get_once)
-        self.request_count = 0
 
     def get(self, endpoint: str, params: Mapping[str, t.Any] | None = None) -> JSON:
         """The JSON object the console answers to `GET {base_url}{endpoint}?{params}`."""
@@ -152,7 +151,6 @@ class CanaryApi:
     # One try
 
     def _get_once(self, endpoint: str, params: dict[str, t.Any]) -> JSON:
-        self.request_count += 1
         try:
             response = self._session.get(
                 self._base_url + endpoint,

@@ -11,6 +11,9 @@ import logging
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
+# Shorter values are not scrubbed: replacing a two-letter "token" everywhere would mangle every
+# message. The settings refuse such a token before it is ever used.
+MIN_SECRET_LENGTH = 8
 
 
 class TokenScrubber(logging.Filter):
@@ -18,7 +21,11 @@ class TokenScrubber(logging.Filter):
 
     def __init__(self, token: str) -> None:
         super().__init__()
-        forms = {token, quote(token, safe=""), quote_plus(token)} if token else set()
+        forms = (
+            {token, quote(token, safe=""), quote_plus(token)}
+            if len(token) >= MIN_SECRET_LENGTH
+            else set()
+        )
         # Longest first, so an encoded form is never half-replaced by a shorter one.
         self._texts = sorted(forms, key=len, reverse=True)
         self._bytes = [text.encode() for text in self._texts]

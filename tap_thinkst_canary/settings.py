@@ -17,6 +17,7 @@ from singer_sdk import typing as th
 
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import API_KEY_HELP, ConfigError
+from tap_thinkst_canary.scrubbing import MIN_SECRET_LENGTH, TokenScrubber
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,9 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     ),
 ).to_dict()
 
-# Console API keys are 32 characters or more. A shorter value is a mistake, and it could not be
-# scrubbed from the output without mangling everything else that happens to contain it.
-MIN_TOKEN_LENGTH = 8
+# Console API keys are 32 characters or more. A much shorter value is a mistake, and it could
+# not be scrubbed from the output without mangling everything else that happens to contain it.
+MIN_TOKEN_LENGTH = MIN_SECRET_LENGTH
 _DOMAIN_HASH = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CANARY_SUFFIX = ".canary.tools"
 
@@ -160,20 +161,26 @@ class Settings:
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
         """Check `config` and parse it; raise `ConfigError` at the first problem found."""
-        return cls(
-            base_url=_base_url(config),
-            auth_token=_auth_token(config),
-            start_date=_start_date(config.get("start_date")),
-            page_size=_bounded(config, "page_size", PAGE_SIZE),
-            flock_id=_optional_text(config, "flock_id"),
-            request_timeout=_bounded(config, "request_timeout", REQUEST_TIMEOUT),
-            max_tries=_bounded(config, "max_tries", MAX_TRIES),
-            max_retry_wait=_bounded(config, "max_retry_wait", MAX_RETRY_WAIT),
-            redact_secrets=_boolean(config, "redact_secrets", default=True),
-            audit_trail_window_days=_bounded(
-                config, "audit_trail_window_days", AUDIT_TRAIL_WINDOW_DAYS
-            ),
-        )
+        auth_token = _auth_token(config)  # first: the other messages are scrubbed of it
+        try:
+            return cls(
+                base_url=_base_url(config),
+                auth_token=auth_token,
+                start_date=_start_date(config.get("start_date")),
+                page_size=_bounded(config, "page_size", PAGE_SIZE),
+                flock_id=_optional_text(config, "flock_id"),
+                request_timeout=_bounded(config, "request_timeout", REQUEST_TIMEOUT),
+                max_tries=_bounded(config, "max_tries", MAX_TRIES),
+                max_retry_wait=_bounded(config, "max_retry_wait", MAX_RETRY_WAIT),
+                redact_secrets=_boolean(config, "redact_secrets", default=True),
+                audit_trail_window_days=_bounded(
+                    config, "audit_trail_window_days", AUDIT_TRAIL_WINDOW_DAYS
+                ),
+            )
+        except ConfigError as error:
+            # A value quoted back, such as a `base_url` pasted with `?auth_token=` in it, must
+            # not carry the token into the message.
+            raise ConfigError(TokenScrubber(auth_token).scrub(str(error))) from None
 
 
 def _problem(text: str) -> ConfigError:

@@ -82,6 +82,9 @@ class IncidentsStream(CanaryStream):
             page = sorted(
                 (incident_record(raw, redact=redact) for raw in raw_page), key=_updated_id
             )
+            # The raw objects are not needed any more, and one incident can hold 100,000 events:
+            # emptying the list frees them now, whoever still holds the page.
+            raw_page.clear()
             self.page_for_events = []
             for record in page:
                 if updated_before is not None and _updated_before(record, updated_before):

@@ -83,7 +83,8 @@ class TapThinkstCanary(Tap):
         merged = dict(config.config) if config else {}
         if config and config.parse_env:
             merged.update(cls._env_var_config)
-        settings = Settings.from_config(merged)
-        scrubber = TokenScrubber(settings.auth_token)
+        token = merged.get("auth_token")
+        scrubber = TokenScrubber(token if isinstance(token, str) else "")
         scrubber.install()
+        settings = Settings.from_config(merged)
         CanaryApi(settings, scrubber, cls.logger).check_access()

@@ -48,23 +48,32 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         )
 
     def write_message(self, message: Message) -> None:
-        self._pending += self.format_message(message)
+        line = self.format_message(message)
+        if len(line) >= WRITE_OUT_BYTES:
+            # A huge record (an incident with 100,000 events) is not copied into the buffer.
+            self.write_out()
+            self._write(line)
+            return
+        self._pending += line
         if message.type != SingerMessageType.RECORD or len(self._pending) >= WRITE_OUT_BYTES:
             self.write_out()
 
     def write_out(self) -> None:
         """Write every gathered message to stdout, and flush it."""
-        if not self._pending:
-            return
+        if self._pending:
+            self._write(self._pending)
+            self._pending.clear()
+
+    def _write(self, data: bytes | bytearray) -> None:
         # Looked up on every call: tests swap sys.stdout for an in-memory text stream.
         stdout = sys.stdout
         binary = getattr(stdout, "buffer", None)
         try:
             if binary is not None:
-                binary.write(self._pending)
+                binary.write(data)
                 binary.flush()
             else:
-                stdout.write(self._pending.decode())
+                stdout.write(data.decode())
                 stdout.flush()
         except BrokenPipeError:
             raise SyncStopped(
@@ -73,4 +82,3 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
                     "says why. Nothing after the last state it received was lost."
                 )
             ) from None
-        self._pending.clear()

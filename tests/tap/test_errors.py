@@ -75,6 +75,10 @@ CONFIG_ERRORS = {
         {"domain": "https://ab12cd34.canary.tools/", "auth_token": TOKEN},
         "is not a console domain hash",
     ),
+    "token pasted into base_url": (
+        {"base_url": f"ab12cd34.canary.tools/api/v1?auth_token={TOKEN}", "auth_token": TOKEN},
+        "is not an http(s) URL",
+    ),
     "token too short": (
         {"domain": "ab12cd34", "auth_token": "abc"},
         "`auth_token` is too short",
