@@ -49,6 +49,8 @@ class Setup:
     env: dict[str, str] = field(default_factory=dict)
     #: What else the scenario checks once the tap has run.
     check: Callable[[], None] = lambda: None
+    #: Command-line arguments beyond `--config config.json`.
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,34 @@ def _no_console(config: dict[str, Any]) -> Callable[[ExitStack, Path], Setup]:
 
     def setup(stack: ExitStack, workdir: Path) -> Setup:
         recorder = stack.enter_context(ConnectionRecorder())
-        full = {"base_url": recorder.base_url, "auth_token": AUTH_TOKEN, **config}
+        # One short try, should the tap wrongly make a request: the failure is then quick.
+        full = {
+            "base_url": recorder.base_url,
+            "auth_token": AUTH_TOKEN,
+            "max_tries": 1,
+            "request_timeout": 1,
+            **config,
+        }
         return Setup(
             {key: value for key, value in full.items() if value is not None},
             requests_made=lambda: recorder.connections,
         )
+
+    return setup
+
+
+def _bad_file(option: str, name: str, text: str | None) -> Callable[[ExitStack, Path], Setup]:
+    """A good configuration plus `option <name>`, a file holding `text` (missing if None)."""
+    good = _no_console({})
+
+    def setup(stack: ExitStack, workdir: Path) -> Setup:
+        ready = good(stack, workdir)
+        path = workdir / name
+        if text is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        ready.args = (option, str(path))
+        return ready
 
     return setup
 
@@ -195,6 +220,21 @@ CONFIG_ERRORS = (
     Scenario("token-in-base-url", "`base_url` copied with `?auth_token=...` in it",
              _no_console({"base_url": f"https://{CONSOLE_URL}?auth_token={AUTH_TOKEN}"}),
              ("`base_url` must not carry credentials", "`auth_token`"), CONFIG_ERROR_EXIT),
+    Scenario("token-in-domain", "the console's whole API URL, token included, put in `domain`",
+             _no_console({"base_url": None, "domain": f"https://{CONSOLE_URL}?auth_token={AUTH_TOKEN}"}),
+             ("`domain`", "not a console domain hash"), CONFIG_ERROR_EXIT),
+    Scenario("config-file-missing", "the configuration file does not exist",
+             _bad_file("--config", "missing.json", None),
+             ("missing.json", "not found"), CONFIG_ERROR_EXIT),
+    Scenario("config-file-not-json", "the configuration file is not JSON",
+             _bad_file("--config", "broken-config.json", "{auth_token: 1"),
+             ("broken-config.json", "JSON"), CONFIG_ERROR_EXIT),
+    Scenario("state-file-not-json", "the state file is not JSON (e.g. cut short)",
+             _bad_file("--state", "broken-state.json", '{"bookmarks": {"incidents": {"repl'),
+             ("broken-state.json", "JSON"), CONFIG_ERROR_EXIT),
+    Scenario("catalog-not-a-catalog", "the catalog file is not a Singer catalog",
+             _bad_file("--catalog", "broken-catalog.json", '{"streams": 5}'),
+             ("broken-catalog.json", "catalog"), CONFIG_ERROR_EXIT),
     Scenario("token-in-schemeless-base-url", "`base_url` without `https://`, token in its query",
              _no_console({"base_url": f"{CONSOLE_URL}/ping?auth_token={AUTH_TOKEN}"}),
              ("`base_url`", "not an http(s) URL"), CONFIG_ERROR_EXIT),

@@ -25,7 +25,9 @@ ERROR_LEVELS = ("| ERROR", "| CRITICAL")
 def test_failure_ends_in_one_line_that_names_the_fix(scenario: Scenario, tmp_path: Path) -> None:
     with ExitStack() as stack:
         setup = scenario.setup(stack, tmp_path)
-        run = run_tap(setup.config, tmp_path / "run", env=setup.env, frozen_now=FROZEN_NOW)
+        run = run_tap(
+            setup.config, tmp_path / "run", args=setup.args, env=setup.env, frozen_now=FROZEN_NOW
+        )
         requests_made = setup.requests_made()
         setup.check()
 

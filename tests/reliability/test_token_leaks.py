@@ -165,7 +165,7 @@ def leak_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[TapRu
                 **setup.env,
             }
             run = run_tap(
-                setup.config, workdir, args=case.args, kill_at=case.kill_at, env=env,
+                setup.config, workdir, args=case.args + setup.args, kill_at=case.kill_at, env=env,
                 frozen_now=FROZEN_NOW, singer_output=case.args != ("--discover",),
             )  # fmt: skip
         # A case without a token in its configuration must not leak the one it would have had.
