@@ -63,7 +63,7 @@ class IncidentsStream(CanaryStream):
 
     def __init__(self, tap: TapThinkstCanary) -> None:
         super().__init__(tap)
-        #: The incidents of the page just emitted, for `incident_events` to expand.
+        #: The incidents of the page in hand, for `incident_events` to expand.
         self.page_for_events: list[Row] = []
 
     def records(self, context: Context | None) -> Iterable[Row]:
@@ -77,7 +77,6 @@ class IncidentsStream(CanaryStream):
             flock_id=self.settings.flock_id,
         )
         redact = self.settings.redact_secrets
-        events_wanted = any(child.selected for child in self.child_streams)
         for page_number, raw_page in enumerate(self.fetch_pages(params), start=1):
             page = sorted(
                 (incident_record(raw, redact=redact) for raw in raw_page), key=_updated_id
@@ -85,29 +84,34 @@ class IncidentsStream(CanaryStream):
             # The raw objects are not needed any more, and one incident can hold 100,000 events:
             # emptying the list frees them now, whoever still holds the page.
             raw_page.clear()
-            self.page_for_events = []
-            for record in page:
-                if updated_before is not None and _updated_before(record, updated_before):
-                    continue
-                # A shallow copy: the SDK drops deselected properties from the record it emits,
-                # and the events must not depend on which incident columns are selected.
-                unselected = dict(record) if events_wanted else record
-                yield record
-                if events_wanted and self.stream_maps[0].get_filter_result(record):
-                    self.page_for_events.append(unselected)
+            wanted = [
+                record
+                for record in page
+                if updated_before is None or not _updated_before(record, updated_before)
+            ]
+            self._sync_events(wanted, page_number)
+            yield from wanted
             highest = max([highest, *map(_updated_id, page)])
-            self._finish_page(context, page_number, highest)
+            self._advance_bookmark(context, highest)
 
-    def _finish_page(self, context: Context | None, page_number: int, highest: int) -> None:
-        """Emit the page's events, then move the bookmark past the page and checkpoint.
+    def _sync_events(self, incidents: list[Row], page_number: int) -> None:
+        """Emit the events of a page's incidents, before the incidents themselves.
 
-        Left to itself the SDK would sync the child stream once per incident, each time with a
-        SCHEMA message and log lines of its own; once per page costs the same a thousand times
-        less often, and the events still precede the state that covers their incidents.
+        Before, because the SDK may write a STATE after any incident (on SIGTERM, or every so
+        many records): a state must never claim an incident whose events are not out yet.
+        And a page at a time, because left to itself the SDK would sync the child stream once
+        per incident, each time with a SCHEMA message and log lines of its own.
         """
+        if not any(child.selected for child in self.child_streams):
+            return
+        in_stream = self.stream_maps[0].get_filter_result  # incidents a stream map keeps
+        self.page_for_events = [incident for incident in incidents if in_stream(incident)]
         if self.page_for_events:
             self._sync_children({"incidents_page": page_number})
-            self.page_for_events = []
+        self.page_for_events = []
+
+    def _advance_bookmark(self, context: Context | None, highest: int) -> None:
+        """Move the bookmark past a finished page, never back, and checkpoint."""
         state = self.get_context_state(context)
         if highest > (state.get("replication_key_value") or 0):
             state["replication_key"] = self.replication_key

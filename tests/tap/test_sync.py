@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import io
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from canary_simulator import Simulator
 from tap_thinkst_canary.api import CanaryApi
 from tap_thinkst_canary.errors import ConsoleError, SyncStopped
+from tap_thinkst_canary.streams import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 from .support import (
@@ -357,3 +359,27 @@ def test_without_start_date_the_audit_trail_starts_at_its_oldest_entry(
     oldest = datetime.date.fromisoformat(min(entry["timestamp"] for entry in entries)[:10])
     # Not a day of history missed, and no long run of empty windows before it.
     assert oldest - datetime.timedelta(days=3) <= first_asked < oldest
+
+
+def test_no_state_claims_an_incident_before_its_events_are_out(
+    changing_console: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK also writes a STATE every so many records, in the middle of a page: make it often.
+    monkeypatch.setattr(IncidentsStream, "STATE_MSG_FREQUENCY", 7)
+    output = sync_in_process(config_for(changing_console, page_size=10))
+    events_seen: Counter[str] = Counter()
+    incidents_seen: dict[str, dict[str, Any]] = {}
+    checked_states = 0
+    for message in output.messages:
+        if message["type"] == "RECORD" and message["stream"] == "incident_events":
+            events_seen[message["record"]["incident_id"]] += 1
+        elif message["type"] == "RECORD" and message["stream"] == "incidents":
+            incidents_seen[message["record"]["id"]] = message["record"]
+        elif message["type"] == "STATE":
+            bookmark = message["value"]["bookmarks"].get("incidents", {})
+            claimed = bookmark.get("replication_key_value") or 0
+            for incident in incidents_seen.values():
+                if incident["updated_id"] <= claimed:
+                    assert events_seen[incident["id"]] == len(incident["events"]), incident["id"]
+            checked_states += 1
+    assert checked_states > changing_console.console.incident_count() / 7
