@@ -42,17 +42,16 @@ class TapThinkstCanary(Tap):
     @cached_property
     def scrubber(self) -> TokenScrubber:
         token = self.config.get("auth_token")
-        scrubber = TokenScrubber(token if isinstance(token, str) else "")
-        scrubber.install()
-        return scrubber
+        return TokenScrubber(token if isinstance(token, str) else "")
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # From here on, no log line can carry the token.
+        self.scrubber.install()
         # Our own checks come first: each ends in one line that names the fix, where the
         # schema validator would log a list of messages.
-        self.scrubber  # noqa: B018 - from here on, no log line can carry the token
         if raise_errors:
             _ = self.settings
         return super()._validate_config(raise_errors=raise_errors)
@@ -80,6 +79,8 @@ class TapThinkstCanary(Tap):
 
     @classmethod
     def check_before_sync(cls, config: _ConfigInput | None) -> None:
+        """Check the settings, then ask the console for `/ping`: the first problem found, in
+        the configuration or at the console, is raised as a one-line `CanaryError`."""
         merged = dict(config.config) if config else {}
         if config and config.parse_env:
             merged.update(cls._env_var_config)
