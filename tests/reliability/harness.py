@@ -205,6 +205,7 @@ def run_tap(
     catalog: Mapping[str, Any] | None = None,
     args: Iterable[str] = (),
     kill_at: KillPoint | None = None,
+    stop_reading_after: int | None = None,
     on_start: Callable[[int], None] | None = None,
     frozen_now: datetime.datetime | None = None,
     env: Mapping[str, str] | None = None,
@@ -216,7 +217,9 @@ def run_tap(
     stdout is read line by line as it arrives so that a kill lands right after the chosen
     record; what the tap had already written into the pipe before the kill is still read, as a
     target downstream would read it. `on_start` receives the tap's pid (to kill it from
-    elsewhere, e.g. from a console handler while the tap waits for its answer). `frozen_now`
+    elsewhere, e.g. from a console handler while the tap waits for its answer).
+    `stop_reading_after` closes the tap's stdout after that many lines, as a dying target would.
+    `frozen_now`
     stops the tap's clock at that instant. `singer_output=False` is for commands whose stdout is
     not Singer messages (`--discover`).
     """
@@ -246,7 +249,7 @@ def run_tap(
         watchdog = threading.Timer(timeout, _kill_on_timeout, args=(process, timed_out))
         watchdog.start()
         try:
-            stdout = _read_stdout(process, kill_at)
+            stdout = _read_stdout(process, kill_at, stop_reading_after)
             returncode = process.wait()
         finally:
             watchdog.cancel()
@@ -269,13 +272,18 @@ def run_tap(
     )
 
 
-def _read_stdout(process: subprocess.Popen[bytes], kill_at: KillPoint | None) -> str:
+def _read_stdout(
+    process: subprocess.Popen[bytes], kill_at: KillPoint | None, stop_reading_after: int | None
+) -> str:
     assert process.stdout is not None
     chunks: list[bytes] = []
     sent = False
     seen = 0
     for line in process.stdout:
         chunks.append(line)
+        if stop_reading_after is not None and len(chunks) >= stop_reading_after:
+            process.stdout.close()  # as a target that dies does: the tap's next write fails
+            break
         if kill_at is None or sent or not line.endswith(b"\n"):
             continue
         message = json.loads(line)

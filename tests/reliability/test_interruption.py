@@ -34,3 +34,17 @@ def test_interrupted_sync_says_so_and_resumes(
     assert resumed.returncode == 0, resumed.describe()
     assert union_keys([stopped, resumed]) == clean_sync.run.key_set()
     assert resumed.last_state == clean_sync.run.last_state
+
+
+def test_a_target_that_stops_reading_ends_the_tap_in_one_line(
+    reliability_console: Console, tmp_path: Path
+) -> None:
+    """The loader downstream dies mid-sync: its end of the pipe closes under the tap."""
+    with simulator(reliability_console) as sim:
+        stopped = sync(tap_config(sim.base_url), tmp_path, stop_reading_after=300)
+
+    assert stopped.returncode == 1, stopped.describe()
+    assert "Traceback" not in stopped.stderr
+    error = stopped.stderr_lines[-1]
+    assert "| ERROR" in error
+    assert "stopped reading" in error.lower(), error
