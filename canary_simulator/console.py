@@ -213,7 +213,7 @@ class Console:
         if index in self._forced_logtypes:
             kind = generators.KIND_BY_LOGTYPE[self._forced_logtypes[index]]
         elif index == len(KINDS):
-            kind = generators.BRUTE_FORCE_KINDS[0]
+            kind = generators.KIND_BY_LOGTYPE[generators.SSH_LOGIN_LOGTYPE]
         node_draw = draw >> 20
         if kind.is_token and self._initial_tokens:
             node_index = node_draw % len(self._initial_tokens)
@@ -305,7 +305,7 @@ class Console:
         shown = count if event_limit is None else min(count, event_limit)
         events, last_event = self._events.make(kind, rng, created, count, shown, tz, token)
         updated = version.updated_at or last_event
-        src_ip = generators.ip_address(rng)
+        src_ip = generators.attacker_address(self.seed, rng)
         description: JsonObject = {
             "acknowledged": "True" if version.acknowledged else "False",
             "created": str(created),

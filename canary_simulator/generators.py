@@ -72,7 +72,10 @@ LOGTYPES: frozenset[str] = frozenset(kind.logtype for kind in KINDS)
 KIND_BY_LOGTYPE: dict[str, IncidentKind] = {}
 for _kind in KINDS:
     KIND_BY_LOGTYPE.setdefault(_kind.logtype, _kind)
-BRUTE_FORCE_KINDS = tuple(k for k in KINDS if k.logtype in {"4002", "3001", "2000", "6001"})
+SSH_LOGIN_LOGTYPE = "4002"
+BRUTE_FORCE_KINDS = tuple(
+    k for k in KINDS if k.logtype in {SSH_LOGIN_LOGTYPE, "3001", "2000", "6001"}
+)
 PORT_SCAN_KINDS = tuple(k for k in KINDS if k.is_port_scan)
 
 USERNAMES = (
@@ -116,6 +119,20 @@ def ip_address(rng: random.Random, private: bool = False) -> str:
     bits = rng.getrandbits(32)
     first = 10 if private else 1 + (bits >> 24) % 223
     return f"{first}.{(bits >> 16) & 255}.{(bits >> 8) & 255}.{1 + (bits & 255) % 254}"
+
+
+ATTACKER_POOL_SIZE = 24
+
+
+def attacker_address(seed: int, rng: random.Random) -> str:
+    """The source of an incident: mostly one of a few recurring attackers, as on a real network,
+    where the same scanners and compromised hosts come back again and again."""
+    roll = rng.random()
+    if roll < 0.25:
+        return ip_address(rng)
+    # Squaring a uniform draw skews it toward the pool's first addresses: a few top offenders.
+    rank = int(ATTACKER_POOL_SIZE * (roll - 0.25) ** 2 / 0.5625)
+    return ip_address(random.Random(f"{seed}:attacker:{rank}"))
 
 
 def _event_value(field: str, rng: random.Random, kind: IncidentKind, ctx: JsonObject) -> Any:
