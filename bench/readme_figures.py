@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from harness import REPO
+from run import memory_targets, targets
 
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
@@ -82,12 +83,14 @@ def block(results: dict[str, Any], memory: dict[str, Any] | None) -> str:
         lines.append(
             "- Memory, `incidents` sync: "
             + ", ".join(f"{int(n):,} incidents {figures[n]['peak_rss_mb']:.0f} MB" for n in sizes)
-            + f" peak RSS, {memory['memory']['growth']}x (the check took "
+            + f" peak RSS, {memory['memory']['growth']}x (commit "
+            f"`{memory['environment']['commit']}`; the check took "
             f"{duration(memory['memory']['took_seconds'])})."
         )
     lines += ["", "Targets:", ""]
-    for target in results["targets"] + (memory or {}).get("targets", []):
-        lines.append(f"- {'met' if target['met'] else '**missed**'}: {target['target']}")
+    checks = targets(results) + (memory_targets(memory) if memory is not None else [])
+    for met, target in checks:
+        lines.append(f"- {'met' if met else '**missed**'}: {target}")
     return "\n".join(lines)
 
 

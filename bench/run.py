@@ -402,11 +402,15 @@ def targets(results: dict[str, Any]) -> list[tuple[bool, str]]:
     no_change = results["no_change"]
     checks.append(
         (
-            no_change["requests_total"] <= no_change["expected_requests"]
-            and no_change["wall_seconds"] < MAX_NO_CHANGE_SECONDS,
-            f"no-change run: {no_change['requests_total']} requests "
-            f"(target {no_change['expected_requests']}), {no_change['wall_seconds']:.2f} s "
-            f"(target < {MAX_NO_CHANGE_SECONDS} s)",
+            no_change["requests_total"] <= no_change["expected_requests"],
+            f"no-change run: {no_change['requests_total']} requests, at most one per incremental "
+            f"stream plus the snapshot pages ({no_change['expected_requests']})",
+        )
+    )
+    checks.append(
+        (
+            no_change["wall_seconds"] < MAX_NO_CHANGE_SECONDS,
+            f"no-change run under {MAX_NO_CHANGE_SECONDS:.0f} s: {no_change['wall_seconds']:.2f} s",
         )
     )
     changed = {
