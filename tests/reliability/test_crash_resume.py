@@ -41,6 +41,8 @@ from .harness import (
 )
 from .suite import PAGE_SIZE, CleanSync, new_console, simulator, sync, tap_config
 
+pytestmark = pytest.mark.slow
+
 SEED = 20261122
 RECORD_KILLS_PER_STREAM = 2
 REQUEST_KILLS_IN_LAST_STREAM = 2

@@ -18,6 +18,8 @@ from .harness import run_tap
 from .scenarios import SCENARIOS, Scenario
 from .suite import FROZEN_NOW
 
+pytestmark = pytest.mark.slow
+
 ERROR_LEVELS = ("| ERROR", "| CRITICAL")
 
 

@@ -23,6 +23,8 @@ from canary_simulator import Console, RequestLogEntry
 from .harness import TapRun, run_concurrently, union_keys
 from .suite import CleanSync, simulator, sync, tap_config
 
+pytestmark = pytest.mark.slow
+
 TRANSIENT_FAULTS = ("429", "500", "502", "503", "timeout", "reset", "truncate")
 FAULT_RATE = 0.15
 

@@ -15,6 +15,8 @@ from canary_simulator import Console
 from .harness import RequestKill, killing_during, union_keys
 from .suite import CleanSync, simulator, sync, tap_config
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_interrupted_sync_says_so_and_resumes(

@@ -25,6 +25,8 @@ from .fake_consoles import ProxyConsole, Reply, Request, ScriptedConsole
 from .harness import Key, TapRun, discover, run_concurrently, selecting
 from .suite import CleanSync, simulator, sync, tap_config
 
+pytestmark = pytest.mark.slow
+
 PATH = "/incidents/all"
 # Scheduling and a busy machine add a little to every wait; they never take anything away.
 SLACK = 0.6

@@ -26,6 +26,8 @@ from .harness import KillPoint, TapRun, run_concurrently, run_tap
 from .scenarios import SCENARIOS, Setup
 from .suite import AUTH_TOKEN, FROZEN_NOW, new_console, simulator, tap_config
 
+pytestmark = pytest.mark.slow
+
 TRANSIENT_AND_ERROR_FAULTS = ("429", "500", "502", "503", "timeout", "reset", "truncate")
 # Characters that URL and form encodings change, in a token the console accepts as any other.
 AWKWARD_TOKEN = "k3y+with/slash=and&amp;%25"

@@ -26,6 +26,8 @@ from canary_simulator import Console
 from .harness import TapRun
 from .suite import FROZEN_NOW, simulator, sync, tap_config
 
+pytestmark = pytest.mark.slow
+
 BIG_INCIDENT_EVENTS = 100_000
 PEAK_RSS_BOUND = 400 * 1024 * 1024
 
