@@ -201,3 +201,13 @@ def test_debug_logging_was_on(leak_runs: dict[str, tuple[TapRun, str]]) -> None:
     run, _ = leak_runs["full-sync"]
     assert run.returncode == 0, run.describe()
     assert any("DEBUG" in line for line in run.stderr_lines)
+
+
+def test_a_token_in_the_data_is_redacted_not_dropped(
+    leak_runs: dict[str, tuple[TapRun, str]],
+) -> None:
+    run, _ = leak_runs["token-in-the-data"]
+    assert run.returncode == 0, run.describe()
+    messages = [entry["message"] for entry in run.records_of("audit_trail")]
+    assert messages
+    assert all("auth_token=[REDACTED] from " in message for message in messages)
