@@ -7,12 +7,14 @@ import os
 import sys
 
 from tap_thinkst_canary.errors import CanaryError, OutputClosedError, SyncStopped
+from tap_thinkst_canary.inputs import check_input_files
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 
 def main() -> None:
     """Run the tap; a problem the user can fix ends it with one line on stderr, no traceback."""
     try:
+        check_input_files(sys.argv[1:])
         TapThinkstCanary.cli()
     except SyncStopped as stop:
         _exit_with(stop.cause)

@@ -52,6 +52,17 @@ class RetriesExhaustedError(CanaryError):
     """A transient failure that outlasted every retry."""
 
 
+class SyncInterruptedError(CanaryError):
+    """A signal (SIGTERM from an orchestrator, Ctrl-C) stopped the sync before it finished."""
+
+    def __init__(self, signal_name: str, signal_number: int) -> None:
+        super().__init__(
+            f"The sync was stopped by {signal_name} before it finished; the state of everything "
+            "emitted was written, and the next run resumes from it."
+        )
+        self.exit_code = 128 + signal_number  # what a shell reports for a process so stopped
+
+
 class OutputClosedError(CanaryError):
     """Whatever read the tap's output (a target) stopped reading it."""
 

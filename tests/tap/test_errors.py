@@ -4,10 +4,12 @@ the fix, a non-zero exit, no traceback and never the token."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +19,14 @@ import pytest
 
 from canary_simulator import Console, Simulator
 
-from .support import Reply, ScriptedConsole, ScriptedRequest, SyncOutput
+from .support import (
+    TAP_EXECUTABLE,
+    Reply,
+    ScriptedConsole,
+    ScriptedRequest,
+    SyncOutput,
+    parse_messages,
+)
 
 TOKEN = "s3cret-Token-0123456789abcdef"
 FAST_RETRIES = {"max_tries": 2, "max_retry_wait": 0, "request_timeout": 5}
@@ -32,9 +41,9 @@ def assert_one_line_error(run: SyncOutput, *phrases: str, exit_code: int = 1) ->
     assert_token_absent(run)
 
 
-def assert_error_is_last_and_only_error(run: SyncOutput, *phrases: str) -> None:
+def assert_error_is_last_and_only_error(run: SyncOutput, *phrases: str, exit_code: int = 1) -> None:
     """For a failure in the middle of a sync, after progress lines: one ERROR line, the last."""
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == exit_code, run.stderr
     errors = [line for line in run.stderr_lines if "| ERROR" in line or "| CRITICAL" in line]
     assert errors == [run.stderr_lines[-1]], run.stderr
     for phrase in phrases:
@@ -279,3 +288,60 @@ def tls_console(tmp_path: Path) -> Iterator[str]:
     yield f"https://127.0.0.1:{server.server_address[1]}/api/v1"
     server.shutdown()
     server.server_close()
+
+
+BAD_FILES = {
+    "config file missing": ("--config", None, "was not found"),
+    "config file not JSON": ("--config", "{auth_token: 1", "is not valid JSON"),
+    "config file not an object": ("--config", "[1, 2]", "holds JSON, but not an object"),
+    "state file cut short": ("--state", '{"bookmarks": {"incidents": {"repl', "is not valid JSON"),
+    "catalog that is not one": ("--catalog", '{"streams": 5}', "is not a Singer catalog"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_unreadable_files_are_named_in_one_line(case: str, tmp_path: Path) -> None:
+    option, content, phrase = BAD_FILES[case]
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"domain": "ab12cd34", "auth_token": TOKEN}))
+    bad = tmp_path / f"bad{option.replace('-', '_')}.json"
+    if content is not None:
+        bad.write_text(content)
+    arguments = {"--config": str(config), option: str(bad)}
+    command = [str(TAP_EXECUTABLE)] + [part for pair in arguments.items() for part in pair]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    run = SyncOutput(parse_messages(done.stdout), done.stderr, done.returncode)
+    assert_one_line_error(run, str(bad), f"(given to {option}) {phrase}", exit_code=2)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_sync_with_its_state_and_a_non_zero_exit(
+    signum: int,
+    tmp_path: Path,
+    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+) -> None:
+    second_page_asked = threading.Event()
+
+    def hold_second_page(request: ScriptedRequest) -> Reply | None:
+        if "cursor" in request.params:
+            second_page_asked.set()
+            time.sleep(20)
+        return None
+
+    console = scripted_console(_console_that_fails_on(hold_second_page))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"base_url": console.base_url, "auth_token": TOKEN}))
+    process = subprocess.Popen(
+        [str(TAP_EXECUTABLE), "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert second_page_asked.wait(timeout=60)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    run = SyncOutput(parse_messages(stdout), stderr, process.returncode)
+    name = signal.Signals(signum).name
+    assert_error_is_last_and_only_error(run, name, "resumes", exit_code=128 + signum)
+    assert run.messages[-1]["type"] == "STATE"
+    assert run.last_state["bookmarks"]["incidents"]["replication_key_value"] == 2
