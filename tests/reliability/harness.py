@@ -402,33 +402,3 @@ def expected_keys(console: Any) -> set[tuple[str, Key]]:
 
 def without_stream(keys: set[tuple[str, Key]], stream: str) -> set[tuple[str, Key]]:
     return {pair for pair in keys if pair[0] != stream}
-
-
-def resume_until_done(
-    config: Mapping[str, Any],
-    workdir: Path,
-    *,
-    state: Mapping[str, Any] | None = None,
-    max_runs: int = 10,
-    before_each: Callable[[int], None] | None = None,
-    **kwargs: Any,
-) -> list[TapRun]:
-    """Run the tap, then again from its last state, until a run exits 0."""
-    runs: list[TapRun] = []
-    for attempt in range(max_runs):
-        if before_each is not None:
-            before_each(attempt)
-        run = run_tap(config, workdir / f"run-{attempt}", state=state, **kwargs)
-        runs.append(run)
-        if run.returncode == 0:
-            return runs
-        state = run.last_state or state
-    raise AssertionError(f"no run completed in {max_runs} tries; last: {runs[-1].describe()}")
-
-
-def files_written(root: Path) -> list[Path]:
-    return sorted(path for path in root.rglob("*") if path.is_file())
-
-
-def occurrences(needle: str, haystack: bytes) -> int:
-    return haystack.count(needle.encode("utf-8"))
