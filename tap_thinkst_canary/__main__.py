@@ -14,8 +14,9 @@ from tap_thinkst_canary.tap import TapThinkstCanary
 def main() -> None:
     """Run the tap; a problem the user can fix ends it with one line on stderr, no traceback."""
     try:
+        command = TapThinkstCanary.cli  # building the command also sets up the SDK's logging
         check_input_files(sys.argv[1:])
-        TapThinkstCanary.cli()
+        command()
     except SyncStopped as stop:
         _exit_with(stop.cause)
     except CanaryError as error:
