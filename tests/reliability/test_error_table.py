@@ -10,12 +10,13 @@ console never sees a connection.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from pathlib import Path
+from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
-from .harness import run_tap
-from .scenarios import SCENARIOS, Scenario
+from .harness import TapRun, run_concurrently, run_tap
+from .scenarios import SCENARIOS, Scenario, Setup
 from .suite import FROZEN_NOW
 
 pytestmark = pytest.mark.slow
@@ -23,15 +24,47 @@ pytestmark = pytest.mark.slow
 ERROR_LEVELS = ("| ERROR", "| CRITICAL")
 
 
+@dataclass(frozen=True)
+class Outcome:
+    setup: Setup
+    run: TapRun
+    requests_made: int
+    #: What the scenario's own check found wrong, if anything.
+    check_failure: AssertionError | None
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """Every scenario, run side by side: each has its own console and its own directory."""
+    root = tmp_path_factory.mktemp("errors")
+
+    def run_scenario(scenario: Scenario) -> Outcome:
+        workdir = root / scenario.name
+        with ExitStack() as stack:
+            setup = scenario.setup(stack, workdir)
+            run = run_tap(
+                setup.config, workdir / "run", args=setup.args, env=setup.env,
+                frozen_now=FROZEN_NOW,
+            )  # fmt: skip
+            requests_made = setup.requests_made()
+        try:
+            setup.check()
+        except AssertionError as failure:
+            return Outcome(setup, run, requests_made, failure)
+        return Outcome(setup, run, requests_made, None)
+
+    jobs = {scenario.name: partial(run_scenario, scenario) for scenario in SCENARIOS}
+    return run_concurrently(jobs, workers=4)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
-def test_failure_ends_in_one_line_that_names_the_fix(scenario: Scenario, tmp_path: Path) -> None:
-    with ExitStack() as stack:
-        setup = scenario.setup(stack, tmp_path)
-        run = run_tap(
-            setup.config, tmp_path / "run", args=setup.args, env=setup.env, frozen_now=FROZEN_NOW
-        )
-        requests_made = setup.requests_made()
-        setup.check()
+def test_failure_ends_in_one_line_that_names_the_fix(
+    scenario: Scenario, outcomes: dict[str, Outcome]
+) -> None:
+    outcome = outcomes[scenario.name]
+    setup, run = outcome.setup, outcome.run
+    if outcome.check_failure is not None:
+        raise outcome.check_failure
 
     assert run.returncode == scenario.exit_code, run.describe()
     error = run.stderr_lines[-1]
@@ -48,4 +81,4 @@ def test_failure_ends_in_one_line_that_names_the_fix(scenario: Scenario, tmp_pat
     if scenario.is_config_error:
         assert run.stderr_lines == [error]
         assert run.stdout == ""
-        assert requests_made == 0
+        assert outcome.requests_made == 0
