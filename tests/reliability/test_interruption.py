@@ -30,9 +30,13 @@ def test_interrupted_sync_says_so_and_resumes(
             stopped = sync(config, tmp_path / "stopped", on_start=on_start)
         resumed = sync(config, tmp_path / "resumed", state=stopped.last_state)
 
-    assert stopped.returncode not in (0, None), stopped.describe()
+    # What a shell reports for a process stopped by that signal.
+    assert stopped.returncode == 128 + signum, stopped.describe()
     assert stopped.messages[-1]["type"] == "STATE"
     assert "Traceback" not in stopped.stderr
+    error = stopped.stderr_lines[-1]
+    assert "| ERROR" in error
+    assert f"stopped by {signal.Signals(signum).name}" in error
     assert resumed.returncode == 0, resumed.describe()
     assert union_keys([stopped, resumed]) == clean_sync.run.key_set()
     assert resumed.last_state == clean_sync.run.last_state
