@@ -241,7 +241,7 @@ class CanaryApi:
                 f"GET {endpoint} was not found (HTTP 404){said}; check that `base_url` ends "
                 "with /api/v1, e.g. https://ab12cd34.canary.tools/api/v1."
             )
-        if "cursor" in params:
+        if "cursor" in params and ("cursor" in lowered or status == 400):
             return CursorRejectedError(
                 f"The console rejected the paging cursor for {endpoint}{said}; run the sync "
                 "again, it resumes from its last state."

@@ -14,6 +14,7 @@ import requests_mock
 from tap_thinkst_canary.api import CanaryApi, read_ahead
 from tap_thinkst_canary.errors import (
     ConsoleError,
+    CursorRejectedError,
     RetriesExhaustedError,
     TokenRejectedError,
     UnexpectedResponseError,
@@ -97,6 +98,24 @@ def test_fatal_answers_are_not_retried(requests_mock: requests_mock.Mocker) -> N
     with pytest.raises(UnexpectedResponseError, match=r"redirected GET /c to https://sso\.example"):
         api.get("/c")
     assert requests_mock.call_count == 3
+
+
+def test_a_refused_cursor_is_told_apart_from_other_errors_on_later_pages(
+    requests_mock: requests_mock.Mocker,
+) -> None:
+    requests_mock.get(
+        f"{BASE}/incidents/all",
+        [
+            {"json": {"result": "error", "message": "Invalid cursor"}},
+            {"json": {"result": "error", "message": "Database is being upgraded"}},
+        ],
+    )
+    api = make_api()
+    with pytest.raises(CursorRejectedError, match="rejected the paging cursor"):
+        api.get("/incidents/all", {"cursor": "c1"})
+    with pytest.raises(ConsoleError, match=r"\(Database is being upgraded\)") as caught:
+        api.get("/incidents/all", {"cursor": "c2"})
+    assert not isinstance(caught.value, CursorRejectedError)
 
 
 def test_token_only_in_the_header_and_never_in_what_comes_back(
