@@ -29,7 +29,7 @@ def _exit_with(error: CanaryError) -> None:
         # flush would fail again, with a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     logger = logging.getLogger(TapThinkstCanary.name)
-    logger.debug("Stopped by", exc_info=error)
+    logger.debug("Where the error below came from:", exc_info=error)
     logger.error("%s", error)
     sys.exit(error.exit_code)
 
