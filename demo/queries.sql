@@ -45,20 +45,19 @@ GROUP BY coalesce(t.kind, i.logtype_name), coalesce(t.memo, ''), i.src_host
 ORDER BY triggers DESC, last_triggered DESC
 LIMIT 10;
 
--- name: brute_force_credentials
--- title: Top usernames and passwords tried in brute forces (SSH, FTP, RDP...)
+-- name: ssh_brute_force_credentials
+-- title: Top usernames and passwords tried in SSH brute forces
 -- (NULLIF: some loaders store an empty string as NULL, so both read as "none given".)
 SELECT
-    logtype_category AS service,
     NULLIF(username, '') AS username,
     NULLIF(password, '') AS password,
     count(*) AS attempts,
     count(DISTINCT incident_id) AS incidents
 FROM canary.incident_events
-WHERE logtype_name LIKE '%Login Attempt%'
+WHERE logtype_category = 'SSH'
     AND (NULLIF(username, '') IS NOT NULL OR NULLIF(password, '') IS NOT NULL)
-GROUP BY logtype_category, NULLIF(username, ''), NULLIF(password, '')
-ORDER BY attempts DESC, service, username, password
+GROUP BY NULLIF(username, ''), NULLIF(password, '')
+ORDER BY attempts DESC, username, password
 LIMIT 10;
 
 -- name: ports_scanned_per_source
