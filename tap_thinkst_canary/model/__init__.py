@@ -39,9 +39,11 @@ object are promoted onto the record: ``description`` (what happened, e.g.
 -> ``node_name``, and ``node_id``, ``flock_id``, ``flock_name``, ``src_host``,
 ``src_host_reverse``, ``dst_host``, ``ip_address``, ``mac_address``, ``ippers``,
 ``local_time``, ``memo`` unchanged. ``logtype_name`` and ``logtype_category`` come
-from the logtype catalogue. ``events`` is an array of event objects, typed like the
-``incident_events`` rows. Unknown keys of ``description`` are kept in
-``extra.description``.
+from the logtype catalogue. ``events`` carries the incident's events as the console
+sent them (JSON objects with the console's own keys and values; anything else in the
+list is kept as ``{"value": ...}``), token credentials redacted; the typed, normalised
+per-event columns are in ``incident_events``. Unknown
+keys of ``description`` are kept in ``extra.description``.
 
 ``incident_events`` (key ``incident_id``, ``position``): one row per event, with
 the incident's ``incident_id``, ``incident_updated_id``, ``flock_id``, ``node_id``,
@@ -61,9 +63,11 @@ column, in any capitalisation: ``USERNAME``/``USER``/``User``/``cmd_user_name``/
 in the schema's descriptions. Event objects are sparse: a column appears only when
 the event has a value for it. What the documentation does not describe is kept in
 ``extra``. Token credentials an event echoes back (``secret_access_key``,
-``factory_auth``...) are redacted like the tokens' own unless ``redact=False``;
-passwords attackers typed are evidence and are kept. ``incident_event_records(raw)``
-converts a raw incident; ``incident_event_rows(record)`` reuses a converted one.
+``factory_auth``...) are redacted, in any capitalisation, both here and in
+``incidents.events``, unless ``redact=False``; passwords attackers typed are evidence
+and are kept. ``incident_event_records(raw)`` types the events of a raw incident;
+``incident_event_rows(record)`` types those of an incident record. Events are typed
+only for this stream: a sync of ``incidents`` alone never types one.
 
 ``audit_trail`` (key ``id``): ``id`` integer, ``timestamp`` date-time,
 ``additional_information`` JSON object, and ``action_type``, ``message``, ``user``,

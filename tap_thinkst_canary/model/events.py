@@ -339,6 +339,12 @@ EVENT_TABLE: Final = Table(EVENT_COLUMNS, any_case=True)
 EVENT_SECRET_KEYS: Final = frozenset(
     {"aws_secret_access_key", "factory_auth", "wg_private_key", "private_key", "slack_api_key"}
 )
+# Every spelling of them an event may use, in the capitalisations the event table reads.
+_SECRET_SPELLINGS: Final = frozenset(
+    spelling
+    for key in (*EVENT_SECRET_KEYS, "secret_access_key")
+    for spelling in (key, key.lower(), key.upper(), key.title())
+)
 
 PORTS_SCANNED_SCHEMA: Final = {
     "type": ["object", "null"],
@@ -354,7 +360,7 @@ EVENT_PROPERTIES: Final[dict[str, Any]] = {
 
 
 def event_object(raw: Any, redact: bool = True) -> dict[str, Any]:
-    """One raw event -> a flat typed event object (the shape shared by both streams).
+    """One raw event -> a flat typed event object (the shape of an ``incident_events`` row).
 
     Event objects are sparse: a column is present only when the event has a value
     for it. Logtypes share one wide event schema, and a brute-force incident can
@@ -365,11 +371,9 @@ def event_object(raw: Any, redact: bool = True) -> dict[str, Any]:
         if raw is not None:
             out["extra"] = {"value": raw}
         return out
-    extra = EVENT_TABLE.fill(raw, out)
-    if redact and out.get("secret_access_key"):
-        out["secret_access_key"] = REDACTED
+    extra = EVENT_TABLE.fill(redact_event(raw) if redact else raw, out)
     if extra:
-        ports_scanned, rest = _split_extra(extra, redact)
+        ports_scanned, rest = _split_extra(extra)
         if ports_scanned:
             out["ports_scanned"] = ports_scanned
         if rest:
@@ -377,9 +381,40 @@ def event_object(raw: Any, redact: bool = True) -> dict[str, Any]:
     return out
 
 
-def _split_extra(
-    extra: dict[str, Any], redact: bool
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def redact_event(raw: dict[str, Any]) -> dict[str, Any]:
+    """A raw event with the token credentials it echoes replaced by ``"[REDACTED]"``.
+
+    Most events carry none: those come back as they are, not copied.
+    """
+    if _SECRET_SPELLINGS.isdisjoint(raw):
+        return raw
+    return {
+        key: REDACTED if value and key in _SECRET_SPELLINGS else value for key, value in raw.items()
+    }
+
+
+def events_as_sent(raw_events: list[Any], redact: bool = True) -> list[Any]:
+    """An incident's events as the console sent them, token credentials redacted.
+
+    Only the rare event that echoes a credential is copied. An event that is not an object
+    (which the console never sends) is kept as ``{"value": ...}``, so that every item is one.
+    """
+    clean = _SECRET_SPELLINGS.isdisjoint if redact else None
+    return [
+        event
+        if type(event) is dict and (clean is None or clean(event))
+        else _unusual_event(event, redact)
+        for event in raw_events
+    ]
+
+
+def _unusual_event(event: Any, redact: bool) -> dict[str, Any] | None:
+    if type(event) is dict:
+        return redact_event(event) if redact else event
+    return None if event is None else {"value": event}
+
+
+def _split_extra(extra: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     # A consolidated port scan event is a map of port numbers to Canary addresses.
     ports: dict[str, Any] | None = None
     rest: dict[str, Any] = {}
@@ -388,8 +423,6 @@ def _split_extra(
             if ports is None:
                 ports = {}
             ports[key] = value
-        elif redact and key in EVENT_SECRET_KEYS and value:
-            rest[key] = REDACTED
         else:
             rest[key] = value
     return ports, rest or None

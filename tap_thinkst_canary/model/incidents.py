@@ -16,7 +16,7 @@ from tap_thinkst_canary.model._table import (
     Table,
     object_schema,
 )
-from tap_thinkst_canary.model.events import EVENT_PROPERTIES, event_object
+from tap_thinkst_canary.model.events import EVENT_PROPERTIES, event_object, events_as_sent
 from tap_thinkst_canary.model.logtypes import lookup
 
 _UPDATED_AT: Final = Column(
@@ -106,8 +106,9 @@ INCIDENT_SCHEMA: Final[dict[str, Any]] = object_schema(
         **_LOGTYPE_PROPERTIES,
         "events": {
             "type": ["array", "null"],
-            "items": object_schema(EVENT_PROPERTIES),
-            "description": "The incident's events, typed like incident_events rows.",
+            "items": {"type": ["object", "null"], "additionalProperties": True},
+            "description": "The incident's events as the console sent them, token credentials "
+            "redacted; incident_events has them typed, one row each.",
         },
         "extra": EXTRA_SCHEMA,
     }
@@ -136,7 +137,11 @@ INCIDENT_EVENT_SCHEMA: Final[dict[str, Any]] = object_schema(
 
 
 def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
-    """A raw incident object (as in ``/incidents/all``) -> one flat typed record."""
+    """A raw incident object (as in ``/incidents/all``) -> one flat typed record.
+
+    Its events stay as the console sent them, secrets redacted: typing them is the work of
+    ``incident_event_rows``, done only when the ``incident_events`` stream wants them.
+    """
     out = _INCIDENT_TEMPLATE.copy()
     if type(raw) is not dict:
         out["events"] = []
@@ -149,7 +154,7 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
         description_extra = _DESCRIPTION_TABLE.fill(description, out)
         raw_events = description.get("events")
         if type(raw_events) is list:
-            events = [event_object(event, redact) for event in raw_events]
+            events = events_as_sent(raw_events, redact)
         elif raw_events is not None:
             description_extra = {**(description_extra or {}), "events": raw_events}
         if description_extra:
@@ -214,7 +219,10 @@ def incident_event_records(raw: Any, *, redact: bool = True) -> Iterator[dict[st
 
 
 def incident_event_rows(record: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Event rows from an already converted incident record, without converting again."""
+    """Event rows from an already converted incident record, without converting it again.
+
+    The record's events were redacted (or not) when it was made; the rows follow suit.
+    """
     events = record.get("events")
     if not events:
         return
@@ -228,5 +236,5 @@ def incident_event_rows(record: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     for position, event in enumerate(events):
         row = head.copy()
         row["position"] = position
-        row.update(event)
+        row.update(event_object(event, redact=False))
         yield row

@@ -18,6 +18,7 @@ from tap_thinkst_canary.model import (
     bird_record,
     flock_records,
     incident_event_records,
+    incident_event_rows,
     incident_record,
     token_record,
 )
@@ -47,6 +48,9 @@ def test_every_example_incident_and_event_validates(page: str) -> None:
         before = frozen(raw)
         record = incident_record(raw)
         assert_valid(record, INCIDENT_SCHEMA)
+        # The documented examples echo no credentials: their events come through untouched.
+        assert record["events"] == raw["description"]["events"]
+        assert list(incident_event_rows(record)) == list(incident_event_records(raw))
         rows = list(incident_event_records(raw))
         assert len(rows) == len(raw["description"]["events"])
         for row in rows:
@@ -75,19 +79,41 @@ def test_http_login_incident_is_flat_and_typed() -> None:
     assert record["local_time"] == "2020-04-08 09:39:01"
     # The *_std strings and the HTTP date render the same instants: nothing left over.
     assert record["extra"] is None
+    # The record keeps the events as sent; the incident_events rows have them typed.
     assert record["events"] == [
         {
-            "hostname": "<hostname>",
-            "http_method": "POST",
-            "password": "<password>",
-            "http_path": "/index.html",
-            "http_response_code": 200,
-            "skin": "nasLogin",
-            "user_agent": "<user_agent>",
-            "username": "<username>",
-            "timestamp": "2020-04-08T09:39:02Z",
+            "HOSTNAME": "<hostname>",
+            "METHOD": "POST",
+            "PASSWORD": "<password>",
+            "PATH": "/index.html",
+            "RESPONSE": 200,
+            "SKIN": "nasLogin",
+            "USERAGENT": "<user_agent>",
+            "USERNAME": "<username>",
+            "timestamp": 1586338742,
+            "timestamp_std": "2020-04-08 09:39:02 UTC+0000",
         }
     ]
+    (row,) = incident_event_rows(record)
+    assert row == {
+        "incident_id": "<incident_key>",
+        "position": 0,
+        "incident_updated_id": 142,
+        "flock_id": record["flock_id"],
+        "node_id": record["node_id"],
+        "logtype": "3001",
+        "logtype_name": "HTTP Login Attempt",
+        "logtype_category": "HTTP",
+        "hostname": "<hostname>",
+        "http_method": "POST",
+        "password": "<password>",
+        "http_path": "/index.html",
+        "http_response_code": 200,
+        "skin": "nasLogin",
+        "user_agent": "<user_agent>",
+        "username": "<username>",
+        "timestamp": "2020-04-08T09:39:02Z",
+    }
 
 
 def test_canarytoken_incident_events_become_rows() -> None:
@@ -124,8 +150,10 @@ def test_walkthrough_placeholder_port_is_kept_raw() -> None:
     assert record["src_port"] is None
     assert record["extra"] == {"description": {"src_port": "<source_port>"}}
     assert record["logtype_name"] == "SSH Login Attempt"
-    assert record["events"][0]["local_version"] == "SSH-2.0-OpenSSH_5.1p1 Debian-4"
-    assert record["events"][0]["remote_version"] == "SSH-2.0-OpenSSH_7.9"
+    assert record["events"][0]["LOCALVERSION"] == "SSH-2.0-OpenSSH_5.1p1 Debian-4"
+    row = next(incident_event_rows(record))
+    assert row["local_version"] == "SSH-2.0-OpenSSH_5.1p1 Debian-4"
+    assert row["remote_version"] == "SSH-2.0-OpenSSH_7.9"
 
 
 @pytest.mark.parametrize("entry", _audit_entries(), ids=lambda e: str(e["id"]))

@@ -16,7 +16,7 @@ from tap_thinkst_canary.model import (
     incident_event_rows,
     incident_record,
 )
-from tap_thinkst_canary.model.events import EVENT_PROPERTIES
+from tap_thinkst_canary.model.events import EVENT_PROPERTIES, EVENT_TABLE, event_object
 
 from .helpers import assert_valid, frozen
 
@@ -62,6 +62,8 @@ def check(raw: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     assert_valid(record, INCIDENT_SCHEMA)
     for row in rows:
         assert_valid(row, INCIDENT_EVENT_SCHEMA)
+    # The rows the stream makes from the record are the rows made from the raw incident.
+    assert list(incident_event_rows(record)) == rows
     assert raw == before
     return record, rows
 
@@ -166,7 +168,7 @@ def test_undocumented_fields_are_kept_in_extra() -> None:
     record, rows = check(raw)
     assert record["extra"] == {"brand_new": [1, "two"], "description": {"new_desc_field": "v"}}
     assert rows[0]["extra"] == {"NEWFIELD": {"x": [1, 2]}}
-    assert record["events"][0]["extra"] == {"NEWFIELD": {"x": [1, 2]}}
+    assert record["events"] == [{"USERNAME": "root", "NEWFIELD": {"x": [1, 2]}}]
 
 
 def test_values_of_the_wrong_type_are_kept_raw() -> None:
@@ -228,6 +230,8 @@ def test_events_that_are_not_a_list_or_not_objects() -> None:
     assert record["extra"] == {"description": {"events": {"USERNAME": "root"}}}
 
     record, rows = check(incident(["just text", None, 7, {"USERNAME": "x"}]))
+    # Every item of the record's events is an object or null; the rest are wrapped.
+    assert record["events"] == [{"value": "just text"}, None, {"value": 7}, {"USERNAME": "x"}]
     assert [row["position"] for row in rows] == [0, 1, 2, 3]
     assert rows[0]["extra"] == {"value": "just text"}
     assert "extra" not in rows[1]
@@ -256,10 +260,16 @@ def test_event_rows_from_the_record_match_rows_from_the_raw_incident() -> None:
     assert list(incident_event_rows(record)) == list(incident_event_records(raw))
 
 
-def test_incident_events_match_the_rows() -> None:
-    raw = incident([{"USERNAME": "a", "X": 1}, {"ports": "1,2"}])
-    record = incident_record(raw)
-    rows = list(incident_event_records(raw))
+def test_the_record_keeps_events_as_sent_and_the_rows_type_them() -> None:
+    sent = [{"USERNAME": "a", "X": 1, "timestamp": "1587155370"}, {"ports": "1,2"}]
+    raw = incident(sent)
+    record, rows = check(raw)
+    assert record["events"] == [
+        {"USERNAME": "a", "X": 1, "timestamp": "1587155370"},
+        {"ports": "1,2"},
+    ]
+    # Events without secrets are passed on, not copied.
+    assert all(kept is event for kept, event in zip(record["events"], sent, strict=True))
     head = {
         "incident_id",
         "position",
@@ -270,7 +280,25 @@ def test_incident_events_match_the_rows() -> None:
         "logtype_name",
         "logtype_category",
     }
-    assert [{k: v for k, v in row.items() if k not in head} for row in rows] == record["events"]
+    assert [{k: v for k, v in row.items() if k not in head} for row in rows] == [
+        {"username": "a", "extra": {"X": 1}, "timestamp": "2020-04-17T20:29:30Z"},
+        {"ports": [1, 2]},
+    ]
+    assert [{k: v for k, v in row.items() if k not in head} for row in rows] == [
+        event_object(event) for event in sent
+    ]
+
+
+def test_making_an_incident_record_types_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    def typed(*args: Any) -> None:
+        raise AssertionError("an event was typed")
+
+    events = [{"USERNAME": "root", "timestamp": 1587155370}, {"secret_access_key": "s3cr3t"}]
+    monkeypatch.setattr(EVENT_TABLE, "fill", typed)
+    record = incident_record(incident(events))
+    assert record["events"] == [events[0], {"secret_access_key": REDACTED}]
+    with pytest.raises(AssertionError, match="an event was typed"):
+        next(incident_event_rows(record))
 
 
 def test_token_secrets_echoed_in_events_are_redacted() -> None:
@@ -280,12 +308,29 @@ def test_token_secrets_echoed_in_events_are_redacted() -> None:
     assert rows[0]["secret_access_key"] == REDACTED
     assert rows[0]["access_key_id"] == "AKIA1"
     assert "AKIASECRET" not in json.dumps(record)
+    # The record's events are as sent but for the secret.
+    assert record["events"] == [{**event, "secret_access_key": REDACTED}]
+    assert event["secret_access_key"] == "AKIASECRET"
     (row,) = incident_event_records(raw, redact=False)
     assert row["secret_access_key"] == "AKIASECRET"
+    clear = incident_record(raw, redact=False)
+    assert clear["events"] == [event]
+    assert list(incident_event_rows(clear)) == [row]
 
     raw = incident([{"factory_auth": "f4c70ry", "wg_private_key": ""}], logtype="17022")
-    (row,) = incident_event_records(raw)
+    record, (row,) = check(raw)
     assert row["extra"] == {"factory_auth": REDACTED, "wg_private_key": ""}
+    assert record["events"] == [{"factory_auth": REDACTED, "wg_private_key": ""}]
+
+
+def test_token_secrets_are_redacted_in_any_capitalisation() -> None:
+    event = {"SECRET_ACCESS_KEY": "AKIASECRET", "Factory_Auth": "f4c70ry", "kind": "aws-id"}
+    record, (row,) = check(incident([event], logtype="17012"))
+    redacted = {"SECRET_ACCESS_KEY": REDACTED, "Factory_Auth": REDACTED, "kind": "aws-id"}
+    assert record["events"] == [redacted]
+    assert row["secret_access_key"] == REDACTED
+    assert row["extra"] == {"Factory_Auth": REDACTED}
+    assert "AKIASECRET" not in json.dumps(row)
 
 
 def test_attacker_passwords_are_not_redacted() -> None:
@@ -314,11 +359,14 @@ def test_one_incident_with_100000_events() -> None:
 
     record = incident_record(raw)
     assert record["events_count"] == 100_000
-    assert len(record["events"]) == 100_000
-    assert record["events"][99_999]["username"] == "user99999"
-    assert record["events"][0]["extra"] == {"timestamp_std": "ignored when it disagrees"}
+    assert record["events"] == events
     assert_valid({**record, "events": record["events"][:50]}, INCIDENT_SCHEMA)
-    del record
+    typed = list(incident_event_rows(record))
+    assert len(typed) == 100_000
+    assert typed[99_999]["username"] == "user99999"
+    assert typed[99_999]["password"] == "pässwörd99999"
+    assert typed[0]["extra"] == {"timestamp_std": "ignored when it disagrees"}
+    del record, typed
 
     rows = incident_event_records(raw)
     assert next(rows)["position"] == 0

@@ -28,6 +28,7 @@ from tap_thinkst_canary.model import (
     bird_record,
     flock_records,
     incident_event_records,
+    incident_event_rows,
     incident_record,
     token_record,
 )
@@ -145,6 +146,12 @@ def test_messy_incidents_and_events() -> None:
             events = description.get("events")
             if isinstance(events, list):
                 assert len(rows) == len(events) == len(record["events"])
+                # Unredacted, the record's events are the events sent, non-objects wrapped.
+                assert record["events"] == [
+                    event if event is None or isinstance(event, dict) else {"value": event}
+                    for event in events
+                ]
+                assert list(incident_event_rows(record)) == rows
                 for position, (event, row) in enumerate(zip(events, rows, strict=True)):
                     assert row["position"] == position
                     assert_valid(row, INCIDENT_EVENT_SCHEMA)

@@ -22,6 +22,7 @@ from tap_thinkst_canary.model import (
     bird_record,
     flock_records,
     incident_event_records,
+    incident_event_rows,
     incident_record,
     token_record,
 )
@@ -38,18 +39,25 @@ def console() -> Console:
 
 def test_incidents_of_every_logtype(console: Console) -> None:
     seen: set[str] = set()
+    seen_in_rows: set[str] = set()
     for raw in console.iter_incidents():
         record = incident_record(raw)
         assert_valid({**record, "events": record["events"][:100]}, INCIDENT_SCHEMA)
+        assert record["events"] == raw["description"]["events"]
         seen.add(record["logtype"])
         assert record["logtype_name"] is not None, record["logtype"]
         assert record["created_at"] is not None
         assert record["updated_at"] is not None
-        for row in incident_event_records(raw):
+        rows = incident_event_rows(record)
+        for row, same in zip(rows, incident_event_records(raw), strict=True):
+            assert row == same
             if row["position"] < 100:
                 assert_valid(row, INCIDENT_EVENT_SCHEMA)
             assert row["incident_id"] == record["id"]
+            seen_in_rows.add(row["logtype"])
     assert seen >= set(LOGTYPES) - {"17002", "17010", "17011", "22001"}
+    # Every logtype's events come out typed as rows.
+    assert seen_in_rows == seen
 
 
 def test_simulated_incidents_in_another_time_zone_give_the_same_instants(console: Console) -> None:
@@ -57,9 +65,9 @@ def test_simulated_incidents_in_another_time_zone_give_the_same_instants(console
     shifted = [incident_record(raw) for raw in console.iter_incidents(tz="Asia/Kolkata")][:50]
     for a, b in zip(utc, shifted, strict=True):
         assert (a["created_at"], a["updated_at"]) == (b["created_at"], b["updated_at"])
-        assert [e.get("timestamp") for e in a["events"]] == [
-            e.get("timestamp") for e in b["events"]
-        ]
+        times_a = [row.get("timestamp") for row in incident_event_rows(a)]
+        assert times_a == [row.get("timestamp") for row in incident_event_rows(b)]
+        assert len(times_a) == len(a["events"])
 
 
 def _strings(value: Any) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 from canary_simulator import Simulator
 from tap_thinkst_canary.api import CanaryApi
 from tap_thinkst_canary.errors import ConsoleError, SyncStopped
+from tap_thinkst_canary.model.events import EVENT_TABLE
 from tap_thinkst_canary.streams import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
 
@@ -328,6 +329,29 @@ def test_flock_id_restricts_everything_but_the_audit_trail(changing_console: Sim
     assert set(ids(output, "audit_trail")) == console.audit_ids()
     incident_pages = [r.params for r in sim.requests if r.path == "/incidents/all"]
     assert all(p.get("flock_id") == flock for p in incident_pages if "cursor" not in p)
+
+
+def test_incidents_carry_their_events_as_sent_and_only_incident_events_types_them(
+    changing_console: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    console = changing_console.console
+    sent = {raw["id"]: raw["description"]["events"] for raw in console.iter_incidents(tz="UTC")}
+    assert sum(map(len, sent.values())) == console.event_count() > 0
+
+    def typed(*args: Any) -> None:
+        raise AssertionError("an event was typed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(EVENT_TABLE, "fill", typed)
+        alone = sync_in_process(config_for(changing_console), catalog=_only("incidents"))
+    assert alone.counts() == {"incidents": len(sent)}
+    assert {record["id"]: record["events"] for record in alone.records("incidents")} == sent
+
+    both = sync_in_process(config_for(changing_console))
+    assert {record["id"]: record["events"] for record in both.records("incidents")} == sent
+    rows = both.records("incident_events")
+    assert len(rows) == console.event_count()
+    assert all("timestamp" in row and row["timestamp"].endswith("Z") for row in rows)
 
 
 def _only(stream: str) -> dict[str, Any]:
