@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -338,10 +338,26 @@ def test_a_signal_stops_the_sync_with_its_state_and_a_non_zero_exit(
         text=True,
     )
     assert second_page_asked.wait(timeout=60)
+    # The next page is asked for while the first is still being processed: signal only once
+    # the first page's checkpoint is out, so the state to resume from is known.
+    assert process.stdout is not None
+    before_signal = _lines_until_incidents_bookmark(process.stdout)
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
-    run = SyncOutput(parse_messages(stdout), stderr, process.returncode)
+    run = SyncOutput(parse_messages(before_signal + stdout), stderr, process.returncode)
     name = signal.Signals(signum).name
     assert_error_is_last_and_only_error(run, name, "resumes", exit_code=128 + signum)
     assert run.messages[-1]["type"] == "STATE"
     assert run.last_state["bookmarks"]["incidents"]["replication_key_value"] == 2
+
+
+def _lines_until_incidents_bookmark(stdout: IO[str]) -> str:
+    """What the tap writes up to and including its first STATE with an incidents bookmark."""
+    lines = []
+    for line in stdout:
+        lines.append(line)
+        message = json.loads(line)
+        bookmark = message.get("value", {}).get("bookmarks", {}).get("incidents", {})
+        if message.get("type") == "STATE" and "replication_key_value" in bookmark:
+            break
+    return "".join(lines)
