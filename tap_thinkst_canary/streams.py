@@ -93,6 +93,9 @@ class IncidentsStream(CanaryStream):
             yield from wanted
             highest = max([highest, *map(_updated_id, page)])
             self._advance_bookmark(context, highest)
+            # This page's records go before the next page is taken, not when it replaces them:
+            # a page can be large, and holding two at once is what would set the peak memory.
+            del page, wanted
 
     def _sync_events(self, incidents: list[Row], page_number: int) -> None:
         """Emit the events of a page's incidents, before the incidents themselves.
