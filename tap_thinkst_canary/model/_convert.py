@@ -251,9 +251,12 @@ def same_instant(first: str, second: str) -> bool:
 
 
 _SECOND_SUFFIXES: Final = tuple(f"{second:02d}" for second in range(60))
+# Records come in time order, so only the latest minutes are ever hit again: a small cache
+# hits as often as a large one, and a large one would fill up and grow with the history.
+_RECENT_MINUTES: Final = 1024
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=_RECENT_MINUTES)
 def _minute_text(minutes_since_epoch: int) -> str:
     """'YYYY-MM-DDTHH:MM:' for a minute; events arrive in bursts, so this is mostly a hit."""
     days, minute_of_day = divmod(minutes_since_epoch, 1440)
@@ -273,7 +276,7 @@ def _format_epoch(seconds: int, micros: int) -> Any:
     return f"{prefix}{_SECOND_SUFFIXES[second]}Z"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=_RECENT_MINUTES)
 def _utc_minute_prefix(text: str) -> str | None:
     """'YYYY-MM-DD HH:MM' -> 'YYYY-MM-DDTHH:MM:', or None when it is not a real minute."""
     if text[10] != " ":
