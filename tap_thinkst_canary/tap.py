@@ -83,15 +83,20 @@ class TapThinkstCanary(Tap):
         an unreachable console is reported in one line and nothing else.
         """
         if not about:
-            cls.check_before_sync(config)
+            cls.check_before_sync(config, resuming=state is not None)
         super().invoke(
             about=about, about_format=about_format, config=config, state=state, catalog=catalog
         )
 
     @classmethod
-    def check_before_sync(cls, config: _ConfigInput | None) -> None:
+    def check_before_sync(cls, config: _ConfigInput | None, *, resuming: bool = False) -> None:
         """Check the settings, then ask the console for `/ping`: the first problem found, in
-        the configuration or at the console, is raised as a one-line `CanaryError`."""
+        the configuration or at the console, is raised as a one-line `CanaryError`.
+
+        A run that resumes from a state skips the `/ping`: a scheduled incremental run then makes
+        only the requests its streams need, and a console problem still ends it in one error
+        line, the last, from its first request.
+        """
         merged = dict(config.config) if config else {}
         if config and config.parse_env:
             merged.update(cls._env_var_config)
@@ -99,4 +104,5 @@ class TapThinkstCanary(Tap):
         scrubber = TokenScrubber(token if isinstance(token, str) else "")
         scrubber.install()
         settings = Settings.from_config(merged)
-        CanaryApi(settings, scrubber, cls.logger).check_access()
+        if not resuming:
+            CanaryApi(settings, scrubber, cls.logger).check_access()

@@ -37,8 +37,17 @@ def test_full_sync_then_nothing_new(
     assert "incidents: page 5 fetched, 450 records so far" in first.stderr
     assert "Traceback" not in first.stderr
 
+    sim.clear_request_log()
     second = run_cli(config, state=first.last_state)
     assert second.returncode == 0, second.stderr
+    # One request per incremental stream and one per snapshot page: no access check on resume.
+    assert sim.request_counts() == {
+        "/incidents/all": 1,
+        "/audit_trail/fetch": 1,
+        "/devices/all": 1,
+        "/canarytokens/paginate": 1,
+        "/flocks/summary": 1,
+    }
     assert second.counts()["incidents"] == 0
     assert second.counts()["audit_trail"] == 0
     assert second.counts()["incident_events"] == 0

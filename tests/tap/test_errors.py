@@ -117,6 +117,16 @@ def test_rejected_token_names_where_to_create_a_key(run_cli: Callable[..., SyncO
     assert run.messages == []
 
 
+def test_resumed_run_reports_a_rejected_token_in_one_error_line(
+    run_cli: Callable[..., SyncOutput],
+) -> None:
+    state = {"bookmarks": {"incidents": {"replication_key_value": 3}}}
+    with Simulator(Console(seed=1, incidents=5), auth_token="the-right-token") as sim:
+        run = run_cli({"base_url": sim.base_url, "auth_token": TOKEN, **FAST_RETRIES}, state=state)
+        assert "/ping" not in sim.request_counts()
+    assert_error_is_last_and_only_error(run, "rejected the API token", "Add API Key")
+
+
 def test_api_disabled(
     run_cli: Callable[..., SyncOutput],
     scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
