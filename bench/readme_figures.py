@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from harness import REPO
-from run import memory_targets, targets
+from run import memory_targets, summary_rows, targets
 
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
@@ -58,13 +58,9 @@ def block(results: dict[str, Any], memory: dict[str, Any] | None) -> str:
             f"| {requests_text(figures['requests'])} |"
         )
 
-    row("incidents: floor", results["incidents"]["floor"])
-    row("incidents: tap", results["incidents"]["tap"], results["incidents"]["ratio"])
-    row("all streams: floor", results["all_streams"]["floor"])
-    row("all streams: tap", results["all_streams"]["tap"], results["all_streams"]["ratio"])
-    row("no-change incremental run", results["no_change"])
+    for label, figures, tap_floor in summary_rows(results):
+        row(label, figures, tap_floor)
     audit = results["audit_backfill"]
-    row(f"audit trail backfill, {audit['days_of_history']} days, {audit['latency_ms']} ms", audit)
     lines += [
         "",
         f"- CPU time, tap/floor: incidents {results['incidents']['cpu_ratio']}x, all streams "

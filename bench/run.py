@@ -467,6 +467,24 @@ def report_memory(results: dict[str, Any]) -> None:
     print()
 
 
+LABEL_WIDTH = 36
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, dict[str, Any], float | None]]:
+    """The runs of the figures table, in order, each with its tap/floor ratio where it has one:
+    the terminal report and the README's table both list exactly these."""
+    incidents, all_streams = results["incidents"], results["all_streams"]
+    audit = results["audit_backfill"]
+    return [
+        ("incidents: floor", incidents["floor"], None),
+        ("incidents: tap", incidents["tap"], incidents["ratio"]),
+        ("all streams: floor", all_streams["floor"], None),
+        ("all streams: tap", all_streams["tap"], all_streams["ratio"]),
+        ("no-change incremental run", results["no_change"], None),
+        (f"audit backfill, {audit['days_of_history']} days, {audit['latency_ms']} ms", audit, None),
+    ]
+
+
 def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
     if "incidents" not in results:
         report_memory(results)
@@ -485,8 +503,8 @@ def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
     )
     print()
     header = (
-        f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'records':>11}{'records/s':>11}{'peak RSS MB':>13}"
-        f"{'tap/floor':>11}  requests"
+        f"{'run':<{LABEL_WIDTH}}{'wall s':>8}{'CPU s':>8}{'records':>11}{'records/s':>11}"
+        f"{'peak RSS MB':>13}{'tap/floor':>11}  requests"
     )
     print(header)
     print("-" * (len(header) + 40))
@@ -494,19 +512,15 @@ def report(results: dict[str, Any]) -> list[tuple[bool, str]]:
     def row(label: str, figures: dict[str, Any], tap_floor: float | None = None) -> None:
         requests = ", ".join(f"{stream} {n}" for stream, n in sorted(figures["requests"].items()))
         print(
-            f"{label:<26}{figures['wall_seconds']:>8.2f}{figures['cpu_seconds']:>8.2f}"
+            f"{label:<{LABEL_WIDTH}}{figures['wall_seconds']:>8.2f}{figures['cpu_seconds']:>8.2f}"
             f"{figures['records']:>11,}"
             f"{figures['records_per_second']:>11,}{figures['peak_rss_mb']:>13.1f}"
             f"{(f'{tap_floor:.2f}x' if tap_floor else ''):>11}  {requests or '-'}"
         )
 
-    row("incidents: floor", results["incidents"]["floor"])
-    row("incidents: tap", results["incidents"]["tap"], results["incidents"]["ratio"])
-    row("all streams: floor", results["all_streams"]["floor"])
-    row("all streams: tap", results["all_streams"]["tap"], results["all_streams"]["ratio"])
-    row("no-change incremental", results["no_change"])
+    for label, figures, tap_floor in summary_rows(results):
+        row(label, figures, tap_floor)
     audit = results["audit_backfill"]
-    row(f"audit backfill {audit['latency_ms']} ms", audit)
     for size, figures in results.get("memory", {}).get("incidents", {}).items():
         row(f"incidents: tap {int(size):,}", figures)
     print()
