@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import datetime
+import itertools
 import typing as t
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from functools import cached_property
@@ -46,6 +47,7 @@ class CanaryStream(Stream, abc.ABC):
         super().__init__(tap=tap)
         self._canary_tap = tap
         self._records_fetched = 0
+        self._records_emitted = 0
 
     @property
     def api(self) -> CanaryApi:
@@ -57,8 +59,15 @@ class CanaryStream(Stream, abc.ABC):
 
     # The SDK calls this; streams implement `records`.
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        records: Iterable[dict[str, t.Any]] = self.records(context)
+        if self.ABORT_AT_RECORD_COUNT is not None:
+            # A dry run (`--test`) wants this many records. Stopping at them is a success; the
+            # SDK, left to abort the stream itself, would log it as an error.
+            records = itertools.islice(records, self.ABORT_AT_RECORD_COUNT)
         try:
-            yield from self.records(context)
+            for record in records:
+                self._records_emitted += 1
+                yield record
         except CanaryError as error:
             # Everything emitted so far has been processed: make the state say so, then stop.
             self.checkpoint()
@@ -138,12 +147,15 @@ class CanaryStream(Stream, abc.ABC):
 
     def log_progress(self, page_number: int, page_total: int | None, *, part: str = "") -> None:
         of_total = f" of {page_total}" if page_total else ""
+        # Both counts: a stream may fetch more than it emits (the audit trail skips what an
+        # earlier run emitted, a flock filter skips other flocks).
         self.logger.info(
-            "%s: page %d%s fetched, %d records so far",
+            "%s: page %d%s fetched; %d records fetched, %d emitted so far",
             f"{self.name} {part}" if part else self.name,
             page_number,
             of_total,
             self._records_fetched,
+            self._records_emitted,
         )
 
 

@@ -7,6 +7,7 @@ names the setting, what is wrong with it and how to fix it.
 from __future__ import annotations
 
 import datetime
+import difflib
 import ipaddress
 import re
 import typing as t
@@ -139,6 +140,8 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
 # Console API keys are 32 characters or more. A much shorter value is a mistake, and it could
 # not be scrubbed from the output without mangling everything else that happens to contain it.
 MIN_TOKEN_LENGTH = MIN_SECRET_LENGTH
+# How alike (difflib's ratio) an unknown setting's name must be to a known one to be its typo.
+SIMILAR_NAME = 0.75
 _DOMAIN_HASH = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CANARY_SUFFIX = ".canary.tools"
 
@@ -159,8 +162,14 @@ class Settings:
     audit_trail_window_days: int
 
     @classmethod
-    def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
-        """Check `config` and parse it; raise `ConfigError` at the first problem found."""
+    def from_config(
+        cls, config: t.Mapping[str, t.Any], *, known_settings: t.Collection[str] = ()
+    ) -> Settings:
+        """Check `config` and parse it; raise `ConfigError` at the first problem found.
+
+        `known_settings` are the settings the tap accepts beyond its own (the SDK's).
+        """
+        _check_names(config, {*CONFIG_SCHEMA["properties"], *known_settings})
         auth_token = _auth_token(config)  # first: the other messages are scrubbed of it
         try:
             return cls(
@@ -185,6 +194,18 @@ class Settings:
 
 def _problem(text: str) -> ConfigError:
     return ConfigError(f"Configuration error: {text}")
+
+
+def _check_names(config: t.Mapping[str, t.Any], known: set[str]) -> None:
+    """A setting name close to a known one is a typo, and ignoring it would silently change
+    the sync (a full history for a misspelled `start_date`): it is an error. A name like no
+    known one may belong to a shared configuration file: it is left alone."""
+    for name in sorted(set(config) - known, key=str):
+        close = difflib.get_close_matches(str(name), known, n=1, cutoff=SIMILAR_NAME)
+        if close:
+            raise _problem(
+                f"unknown setting `{name}`; did you mean `{close[0]}`? Rename it, or remove it."
+            )
 
 
 def _auth_token(config: t.Mapping[str, t.Any]) -> str:

@@ -19,6 +19,7 @@ from tap_thinkst_canary.model import (
     TOKEN_SCHEMA,
     audit_record,
     bird_record,
+    flock_of_devices,
     flock_records,
     incident_event_rows,
     incident_record,
@@ -270,10 +271,15 @@ class BirdsStream(CanaryStream):
 
     def records(self, context: Context | None) -> Iterable[Row]:
         answer = self.fetch_one(self.first_page_params())
-        for raw in answer.get(self.records_key) or []:
-            record = bird_record(raw)
-            if self.in_selected_flock(record):
-                yield record
+        birds = [bird_record(raw) for raw in answer.get(self.records_key) or []]
+        # `/devices/all` does not say which flock a bird is in; the flocks' summary does.
+        if any(bird["flock_id"] is None for bird in birds):
+            flocks = self._canary_tap.streams[FlocksStream.name]
+            assert isinstance(flocks, FlocksStream)
+            flock_of = flock_of_devices(flocks.summary())
+            for bird in birds:
+                bird["flock_id"] = bird["flock_id"] or flock_of.get(bird["id"])
+        yield from filter(self.in_selected_flock, birds)
 
 
 class TokensStream(CanaryStream):
@@ -307,8 +313,19 @@ class FlocksStream(CanaryStream):
     schema = FLOCK_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["flock_id"]
 
+    def __init__(self, tap: TapThinkstCanary) -> None:
+        super().__init__(tap)
+        self._summary: JSON | None = None
+
+    def summary(self) -> JSON:
+        """The console's answer to `/flocks/summary`, asked for once a sync: the birds stream
+        reads flock membership from it too."""
+        if self._summary is None:
+            self._summary = self.fetch_one()
+        return self._summary
+
     def records(self, context: Context | None) -> Iterable[Row]:
-        for record in flock_records(self.fetch_one()):
+        for record in flock_records(self.summary()):
             if self.in_selected_flock(record):
                 yield record
 

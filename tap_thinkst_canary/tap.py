@@ -7,6 +7,7 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import Stream, Tap
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from singer_sdk.singerlib import StateMessage
 
 from tap_thinkst_canary.api import CanaryApi
@@ -23,8 +24,8 @@ if t.TYPE_CHECKING:
 
 
 class TapThinkstCanary(Tap):
-    """Singer tap for the Thinkst Canary Console: incidents and their events, the audit trail,
-    birds, Canarytokens and flocks, as typed, incremental records."""
+    # One line: the SDK's Markdown `--about` indents every line of a longer one.
+    """Singer tap for the Thinkst Canary Console: incidents, audit trail, birds and tokens."""
 
     name = "tap-thinkst-canary"
     package_name = "tap-thinkst-canary"
@@ -33,7 +34,15 @@ class TapThinkstCanary(Tap):
 
     @cached_property
     def settings(self) -> Settings:
-        return Settings.from_config(self.config)
+        return Settings.from_config(self.config, known_settings=self.sdk_settings())
+
+    @classmethod
+    def sdk_settings(cls) -> set[str]:
+        """The settings the SDK reads on the tap's behalf (stream maps, flattening, batches,
+        ACTIVATE_VERSION messages)."""
+        schema: dict[str, t.Any] = {"properties": {}}
+        cls.append_builtin_config(schema)
+        return {*schema["properties"], *EMIT_ACTIVATE_VERSION_CONFIG["properties"]}
 
     @cached_property
     def api(self) -> CanaryApi:
@@ -103,6 +112,6 @@ class TapThinkstCanary(Tap):
         token = merged.get("auth_token")
         scrubber = TokenScrubber(token if isinstance(token, str) else "")
         scrubber.install()
-        settings = Settings.from_config(merged)
+        settings = Settings.from_config(merged, known_settings=cls.sdk_settings())
         if not resuming:
             CanaryApi(settings, scrubber, cls.logger).check_access()

@@ -107,7 +107,12 @@ documentation by ``scripts/generate_logtypes.py``.
 from tap_thinkst_canary.model._table import REDACTED
 from tap_thinkst_canary.model.audit import AUDIT_ENTRY_SCHEMA, audit_record
 from tap_thinkst_canary.model.birds import BIRD_SCHEMA, bird_record
-from tap_thinkst_canary.model.flocks import FLOCK_SCHEMA, flock_record, flock_records
+from tap_thinkst_canary.model.flocks import (
+    FLOCK_SCHEMA,
+    flock_of_devices,
+    flock_record,
+    flock_records,
+)
 from tap_thinkst_canary.model.incidents import (
     INCIDENT_EVENT_SCHEMA,
     INCIDENT_SCHEMA,
@@ -130,6 +135,7 @@ __all__ = [
     "Logtype",
     "audit_record",
     "bird_record",
+    "flock_of_devices",
     "flock_record",
     "flock_records",
     "incident_event_records",

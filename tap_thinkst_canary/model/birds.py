@@ -19,7 +19,12 @@ _BIRD_TABLE: Final = Table(
     (
         Column("id", STRING, "The bird's node id (primary key).", ("id",)),
         Column("name", STRING, "Name of the bird.", ("name",)),
-        Column("flock_id", STRING, "Flock the bird belongs to.", ("flock_id",)),
+        Column(
+            "flock_id",
+            STRING,
+            "Flock the bird belongs to (from `/flocks/summary`: `/devices/all` does not say).",
+            ("flock_id",),
+        ),
         Column("description", STRING, "Description of the bird.", ("description",)),
         Column("location", STRING, "Where the bird is.", ("location",)),
         Column("note", STRING, "Note on the bird.", ("note",)),

@@ -139,3 +139,17 @@ def flock_records(response: Any) -> Iterator[dict[str, Any]]:
         return
     for flock_id, summary in summaries.items():
         yield flock_record(flock_id, summary)
+
+
+def flock_of_devices(response: Any) -> dict[str, str]:
+    """A ``/flocks/summary`` response -> the flock id of each bird and Canarytoken it lists."""
+    summaries = response.get("flocks_summary") if type(response) is dict else None
+    if type(summaries) is not dict:
+        return {}
+    return {
+        device: flock_id
+        for flock_id, summary in summaries.items()
+        if type(flock_id) is str and type(summary) is dict and type(summary.get("devices")) is list
+        for device in summary["devices"]
+        if type(device) is str
+    }

@@ -92,6 +92,14 @@ CONFIG_ERRORS = {
         {"domain": "ab12cd34", "auth_token": "abc"},
         "`auth_token` is too short",
     ),
+    "misspelled domain": (
+        {"domian": "ab12cd34", "auth_token": TOKEN},
+        "unknown setting `domian`; did you mean `domain`?",
+    ),
+    "misspelled optional setting": (
+        {"domain": "ab12cd34", "auth_token": TOKEN, "start-date": "2024-01-01T00:00:00Z"},
+        "unknown setting `start-date`; did you mean `start_date`?",
+    ),
     "token with spaces": (
         {"domain": "ab12cd34", "auth_token": TOKEN + " x"},
         "`auth_token` is not a valid API key",

@@ -331,6 +331,39 @@ def test_flock_id_restricts_everything_but_the_audit_trail(changing_console: Sim
     assert all(p.get("flock_id") == flock for p in incident_pages if "cursor" not in p)
 
 
+def test_birds_take_their_flock_from_the_flocks_summary(
+    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+) -> None:
+    """The published `/devices/all` objects carry no `flock_id`: a flock filter must not drop
+    them, and every bird still says which flock it is in."""
+    birds = {"devices": [{"id": "node-a", "name": "a"}, {"id": "node-b", "name": "b"}]}
+    flocks = {
+        "flocks_summary": {
+            "flock:default": {"name": "Default", "devices": ["node-a", "token-x"]},
+            "flock:dmz": {"name": "DMZ", "devices": ["node-b"]},
+        }
+    }
+    answers = {"/devices/all": birds, "/flocks/summary": flocks}
+
+    def respond(request: ScriptedRequest) -> Reply:
+        return Reply(body=json.dumps({"result": "success", **answers[request.path]}).encode())
+
+    console = scripted_console(respond)
+    config = {"base_url": console.base_url, "auth_token": "scripted-token-0123456789abcdef01"}
+    every_flock = sync_in_process(config, catalog=_only("birds"))
+    assert {r["id"]: r["flock_id"] for r in every_flock.records("birds")} == {
+        "node-a": "flock:default",
+        "node-b": "flock:dmz",
+    }
+    one_flock = sync_in_process({**config, "flock_id": "flock:dmz"}, catalog=_only("birds"))
+    assert [r["id"] for r in one_flock.records("birds")] == ["node-b"]
+
+    console.requests.clear()
+    sync_in_process(config, catalog=_only_these("birds", "flocks"))
+    # Birds and flocks share one answer of the flocks' summary.
+    assert Counter(r.path for r in console.requests) == {"/devices/all": 1, "/flocks/summary": 1}
+
+
 def test_incidents_carry_their_events_as_sent_and_only_incident_events_types_them(
     changing_console: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -356,13 +389,18 @@ def test_incidents_carry_their_events_as_sent_and_only_incident_events_types_the
 
 def _only(stream: str) -> dict[str, Any]:
     """A catalog that selects one stream."""
+    return _only_these(stream)
+
+
+def _only_these(*streams: str) -> dict[str, Any]:
+    """A catalog that selects these streams."""
     catalog = TapThinkstCanary(
         config={"base_url": "http://127.0.0.1:9/api/v1", "auth_token": "scripted-token"}
     ).catalog_dict
     for entry in catalog["streams"]:
         for metadata in entry["metadata"]:
             if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] == stream
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
 
 
