@@ -100,6 +100,9 @@ def settings(about_info: dict[str, Any]) -> list[dict[str, Any]]:
             setting["description"] = schema["description"]
         if schema.get("secret"):
             setting["sensitive"] = True
+        if schema.get("default") is not None:
+            # What `meltano config list` shows as the default.
+            setting["value"] = schema["default"]
         result.append(setting)
     return result
 
@@ -150,15 +153,33 @@ def render_hub(about_info: dict[str, Any]) -> str:
     return header + dump_yaml(hub_definition(about_info))
 
 
-def render_meltano(about_info: dict[str, Any], current: str) -> str:
+def meltano_extractor(about_info: dict[str, Any]) -> dict[str, Any]:
     # The project installs the tap from this checkout, editable.
     definition: dict[str, Any] = {}
     for key, value in extractor(about_info).items():
         definition[key] = value
         if key == "label":
             definition["pip_url"] = "-e ."
-    block = "".join(f"  {line}\n" for line in dump_yaml([definition]).splitlines())
+    return definition
+
+
+def render_meltano(about_info: dict[str, Any], current: str) -> str:
+    block = "".join(
+        f"  {line}\n" for line in dump_yaml([meltano_extractor(about_info)]).splitlines()
+    )
     return replace_between(current, MELTANO_BEGIN + "\n", MELTANO_END + "\n", block)
+
+
+def meltano_is_current(about_info: dict[str, Any], current: str) -> bool:
+    """Whether meltano.yml's extractor says what the tap does.
+
+    Only the generated keys count, as YAML rather than text: `meltano config set` and
+    `meltano select` add keys of the user's own and rewrite the file in their own layout.
+    """
+    extractors = (yaml.safe_load(current) or {}).get("plugins", {}).get("extractors") or []
+    found = next((plugin for plugin in extractors if plugin.get("name") == TAP), None)
+    generated = meltano_extractor(about_info)
+    return found is not None and all(found.get(key) == value for key, value in generated.items())
 
 
 def dump_yaml(data: Any) -> str:
@@ -212,6 +233,8 @@ def streams_table() -> str:
         if parent is not None:
             replication = f"child of `{parent.name}`: follows its state"
             endpoint = f"events of each `{getattr(parent, 'path', '')}` incident"
+        elif getattr(stream, "replication_summary", None):
+            replication = stream.replication_summary
         elif stream.replication_key:
             replication = f"incremental on `{stream.replication_key}`"
             endpoint = f"`{getattr(stream, 'path', '')}`"
@@ -275,11 +298,15 @@ def main(argv: list[str] | None = None) -> int:
         MELTANO_FILE: lambda current: render_meltano(about_info, current),
         README: lambda current: render_readme(about_info, current),
     }
+    is_current: dict[Path, Callable[[str, str], bool]] = {
+        MELTANO_FILE: lambda current, _: meltano_is_current(about_info, current),
+    }
     stale = []
     for path, render in outputs.items():
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         wanted = render(current)
-        if wanted == current:
+        same = is_current.get(path, lambda current, wanted: current == wanted)
+        if same(current, wanted):
             continue
         stale.append(path.relative_to(ROOT))
         if not args.check:

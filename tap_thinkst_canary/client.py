@@ -42,6 +42,8 @@ class CanaryStream(Stream, abc.ABC):
     records_key: t.ClassVar[str]
     #: Ask for `*_std` timestamps in UTC (endpoints that accept `tz`).
     accepts_tz: t.ClassVar[bool] = False
+    #: How the stream resumes, for the README, where its replication key alone would mislead.
+    replication_summary: t.ClassVar[str | None] = None
 
     def __init__(self, tap: TapThinkstCanary) -> None:
         super().__init__(tap=tap)

@@ -167,6 +167,10 @@ class AuditTrailStream(CanaryStream):
     schema = AUDIT_ENTRY_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = "id"
+    replication_summary = (
+        "incremental by UTC day: resumes at the first unfinished day, after the last `id` "
+        "emitted on it"
+    )
     is_sorted = True
     # Ids only need to ascend within a day; the day bookmark below is what resumes the sync.
     check_sorted = False

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -121,3 +123,44 @@ def test_fresh_meltano_project_adds_the_extractor_from_the_file_and_runs_it(
     incidents = {r["record"]["id"] for r in records if r["stream"] == "incidents"}
     assert incidents == e2e_simulator.console.incident_ids()
     assert AUTH_TOKEN not in invoked.stdout + invoked.stderr
+
+
+def test_a_users_own_meltano_settings_leave_the_extractor_current(tmp_path: Path) -> None:
+    """`meltano config set` and `meltano select` rewrite meltano.yml in their own layout; only
+    a change to what the tap generates makes the extractor out of date."""
+    meltano = require_meltano()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "meltano.yml").write_text((ROOT / "meltano.yml").read_text())
+    env = meltano_env(tmp_path)
+    run([meltano, "config", "set", TAP.name, "page_size", "500"], cwd=project, env=env)
+    run([meltano, "select", TAP.name, "incidents", "*"], cwd=project, env=env)
+    rewritten = (project / "meltano.yml").read_text()
+    assert rewritten != (ROOT / "meltano.yml").read_text()
+
+    generator = _generator()
+    about_info = generator.about()
+    assert generator.meltano_is_current(about_info, rewritten)
+
+    drifted = yaml.safe_load(rewritten)
+    extractor = next(p for p in drifted["plugins"]["extractors"] if p["name"] == TAP.name)
+    extractor["settings"][0]["description"] = "Something the tap does not say."
+    assert not generator.meltano_is_current(about_info, yaml.safe_dump(drifted))
+
+
+def test_every_setting_with_a_default_shows_it_to_meltano() -> None:
+    definition = yaml.safe_load(HUB_FILE.read_text())
+    defaults = {s["name"]: s.get("value") for s in definition["settings"]}
+    assert defaults["page_size"] == 1000
+    assert defaults["redact_secrets"] is True
+    assert defaults["request_timeout"] == 60
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "generate_docs", ROOT / "scripts" / "generate_docs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
