@@ -233,8 +233,9 @@ def streams_table() -> str:
         if parent is not None:
             replication = f"child of `{parent.name}`: follows its state"
             endpoint = f"events of each `{getattr(parent, 'path', '')}` incident"
-        elif getattr(stream, "replication_summary", None):
-            replication = stream.replication_summary
+        elif resumes := getattr(stream, "replication_summary", None):
+            replication = str(resumes)
+            endpoint = f"`{getattr(stream, 'path', '')}`"
         elif stream.replication_key:
             replication = f"incremental on `{stream.replication_key}`"
             endpoint = f"`{getattr(stream, 'path', '')}`"
