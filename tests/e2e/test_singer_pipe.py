@@ -73,3 +73,43 @@ def test_tap_piped_into_target_jsonl_lands_every_record(
     everything = [target.stdout, target.stderr, (tmp_path / "tap.log").read_text()]
     everything += [path.read_text() for path in destination.iterdir()]
     assert not any(AUTH_TOKEN in text for text in everything)
+
+
+def test_the_readmes_plain_singer_commands_run_as_written(
+    e2e_simulator: Simulator, tmp_path: Path
+) -> None:
+    """The README's plain-Singer example, first run included, run by a shell as written."""
+    readme = (ROOT / "README.md").read_text()
+    block = next(
+        part.split("```", 1)[0]
+        for part in readme.split("```sh\n")[1:]
+        if "tap-thinkst-canary --config config.json |" in part
+    )
+    commands = [line.strip() for line in block.splitlines() if line.strip()]
+    assert commands[0].startswith("echo ")
+    assert commands[0].endswith("> config.json")
+    write_json(
+        tmp_path / "config.json", {"base_url": e2e_simulator.base_url, "auth_token": AUTH_TOKEN}
+    )
+    path = f"{TAP.parent}:{plugin_executable('loaders', 'target-jsonl').parent}:/usr/bin:/bin"
+    first_run, keep_state, later_run = commands[1:]
+
+    def shell(command: str) -> None:
+        subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=tmp_path,
+            env={"PATH": path, "HOME": str(tmp_path)},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    shell(first_run)
+    shell(keep_state)
+    first_state = json.loads((tmp_path / "state.json").read_text())
+    bookmark = first_state["bookmarks"]["incidents"]["replication_key_value"]
+    assert int(bookmark) == e2e_simulator.console.max_updated_id()
+    e2e_simulator.clear_request_log()
+    shell(later_run)
+    resumed = [r for r in e2e_simulator.requests if r.path == "/incidents/all"]
+    assert resumed[0].params["incidents_since"] == str(e2e_simulator.console.max_updated_id())
