@@ -64,7 +64,12 @@ _BIRD_TABLE: Final = Table(
         Column("ippers", STRING, "IP stack personality.", ("ippers",)),
         Column("personality", STRING, "The device the bird pretends to be.", ("personality",)),
         Column("sensor", STRING, "Sensor type.", ("sensor",)),
-        Column("version", STRING, "Software version of the bird.", ("version",)),
+        Column(
+            "firmware_version",
+            STRING,
+            "Software version of the bird (the console's `version`).",
+            ("version",),
+        ),
         Column(
             "outside_bird", BOOLEAN, "Whether the bird runs outside the network.", ("outside_bird",)
         ),
