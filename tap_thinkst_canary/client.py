@@ -36,6 +36,8 @@ class CanaryStream(Stream, abc.ABC):
     # field by field, would be the most expensive thing the tap does.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
+    #: The data model's schema of the stream's records; the stream's own adds `console`.
+    record_schema: t.ClassVar[dict[str, t.Any]]
     #: The endpoint, under the API base URL.
     path: t.ClassVar[str]
     #: The key of the response that holds the list of raw objects.
@@ -46,7 +48,7 @@ class CanaryStream(Stream, abc.ABC):
     replication_summary: t.ClassVar[str | None] = None
 
     def __init__(self, tap: TapThinkstCanary) -> None:
-        super().__init__(tap=tap)
+        super().__init__(tap=tap, schema=with_console(self.record_schema))
         self._canary_tap = tap
         self._records_fetched = 0
         self._records_emitted = 0
@@ -66,8 +68,10 @@ class CanaryStream(Stream, abc.ABC):
             # A dry run (`--test`) wants this many records. Stopping at them is a success; the
             # SDK, left to abort the stream itself, would log it as an error.
             records = itertools.islice(records, self.ABORT_AT_RECORD_COUNT)
+        console = self.settings.console_name
         try:
             for record in records:
+                record["console"] = console
                 self._records_emitted += 1
                 yield record
         except CanaryError as error:
@@ -159,6 +163,21 @@ class CanaryStream(Stream, abc.ABC):
             self._records_fetched,
             self._records_emitted,
         )
+
+
+CONSOLE_PROPERTY: dict[str, t.Any] = {
+    "type": ["string"],
+    "description": "The console the record comes from: its `console_name`, else the console's "
+    "domain hash (or the host of `base_url`). The first part of every primary key.",
+}
+
+
+def with_console(record_schema: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """A stream's schema: the `console` column first, then its records' own."""
+    return {
+        **record_schema,
+        "properties": {"console": CONSOLE_PROPERTY, **record_schema["properties"]},
+    }
 
 
 def _total_pages(page: JSON) -> int | None:

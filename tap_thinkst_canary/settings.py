@@ -76,6 +76,15 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         "Settings > API > Add API Key. Sent only in the `X-Canary-Auth-Token` header.",
     ),
     th.Property(
+        "console_name",
+        th.StringType,
+        title="Console name",
+        description="The value of every record's `console` column, which starts every primary "
+        "key, so that several consoles can share tables. Default: the domain hash, or the host "
+        "of `base_url`.",
+        examples=["acme-prod"],
+    ),
+    th.Property(
         "start_date",
         th.DateTimeType,
         title="Start date",
@@ -152,6 +161,7 @@ class Settings:
 
     base_url: str
     auth_token: str
+    console_name: str
     start_date: datetime.datetime | None
     page_size: int
     flock_id: str | None
@@ -172,9 +182,11 @@ class Settings:
         _check_names(config, {*CONFIG_SCHEMA["properties"], *known_settings})
         auth_token = _auth_token(config)  # first: the other messages are scrubbed of it
         try:
+            base_url = _base_url(config)
             return cls(
-                base_url=_base_url(config),
+                base_url=base_url,
                 auth_token=auth_token,
+                console_name=_console_name(config, base_url),
                 start_date=_start_date(config.get("start_date")),
                 page_size=_bounded(config, "page_size", PAGE_SIZE),
                 flock_id=_optional_text(config, "flock_id"),
@@ -264,6 +276,14 @@ def _checked_base_url(base_url: str) -> str:
         )
     path = parts.path.rstrip("/") or "/api/v1"
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _console_name(config: t.Mapping[str, t.Any], base_url: str) -> str:
+    name = _optional_text(config, "console_name")
+    if name is not None:
+        return name
+    host = urlsplit(base_url).hostname or base_url
+    return host.removesuffix(_CANARY_SUFFIX)
 
 
 def _is_loopback(host: str) -> bool:

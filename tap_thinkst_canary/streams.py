@@ -54,8 +54,8 @@ class IncidentsStream(CanaryStream):
     path = "/incidents/all"
     records_key = "incidents"
     accepts_tz = True
-    schema = INCIDENT_SCHEMA
-    primary_keys: t.ClassVar[list[str]] = ["id"]
+    record_schema = INCIDENT_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["console", "id"]
     replication_key = "updated_id"
     is_sorted = True
     # The API pages in ascending `updated_id`, but the bookmark must never move back even if a
@@ -141,8 +141,8 @@ class IncidentEventsStream(CanaryStream):
 
     name = "incident_events"
     parent_stream_type = IncidentsStream
-    schema = INCIDENT_EVENT_SCHEMA
-    primary_keys: t.ClassVar[list[str]] = ["incident_id", "position"]
+    record_schema = INCIDENT_EVENT_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["console", "incident_id", "position"]
     state_partitioning_keys: t.ClassVar[list[str]] = []  # no bookmark of its own
 
     def records(self, context: Context | None) -> Iterable[Row]:
@@ -164,8 +164,8 @@ class AuditTrailStream(CanaryStream):
     path = "/audit_trail/fetch"
     records_key = "audit_trail"
     accepts_tz = True
-    schema = AUDIT_ENTRY_SCHEMA
-    primary_keys: t.ClassVar[list[str]] = ["id"]
+    record_schema = AUDIT_ENTRY_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["console", "id"]
     replication_key = "id"
     replication_summary = (
         "incremental by UTC day: resumes at the first unfinished day, after the last `id` "
@@ -270,8 +270,8 @@ class BirdsStream(CanaryStream):
     path = "/devices/all"
     records_key = "devices"
     accepts_tz = True
-    schema = BIRD_SCHEMA
-    primary_keys: t.ClassVar[list[str]] = ["id"]
+    record_schema = BIRD_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["console", "id"]
 
     def records(self, context: Context | None) -> Iterable[Row]:
         answer = self.fetch_one(self.first_page_params())
@@ -293,8 +293,8 @@ class TokensStream(CanaryStream):
     name = "tokens"
     path = "/canarytokens/paginate"
     records_key = "canarytokens"
-    schema = TOKEN_SCHEMA
-    primary_keys: t.ClassVar[list[str]] = ["canarytoken"]
+    record_schema = TOKEN_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["console", "canarytoken"]
 
     def records(self, context: Context | None) -> Iterable[Row]:
         redact = self.settings.redact_secrets
@@ -314,8 +314,8 @@ class FlocksStream(CanaryStream):
     name = "flocks"
     path = "/flocks/summary"
     records_key = "flocks_summary"
-    schema = FLOCK_SCHEMA
-    primary_keys: t.ClassVar[list[str]] = ["flock_id"]
+    record_schema = FLOCK_SCHEMA
+    primary_keys: t.ClassVar[list[str]] = ["console", "flock_id"]
 
     def __init__(self, tap: TapThinkstCanary) -> None:
         super().__init__(tap)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_simulator import Console
+from tap_thinkst_canary.streams import STREAM_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
@@ -19,14 +20,9 @@ PLUGIN_VENVS = ROOT / ".meltano"
 # An address where nothing listens: any attempt to reach Meltano Hub fails at once.
 UNREACHABLE_HUB = "http://127.0.0.1:9/"
 
-STREAMS = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
+STREAMS = tuple(stream_type.name for stream_type in STREAM_TYPES)
 KEYS = {
-    "incidents": ("id",),
-    "incident_events": ("incident_id", "position"),
-    "audit_trail": ("id",),
-    "birds": ("id",),
-    "tokens": ("canarytoken",),
-    "flocks": ("flock_id",),
+    stream_type.name: tuple(stream_type.primary_keys or ()) for stream_type in STREAM_TYPES
 }
 
 

@@ -20,7 +20,7 @@ PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @pytest.mark.parametrize("stream_type", STREAM_TYPES, ids=lambda s: s.name)
 def test_no_column_name_a_target_reserves(stream_type: type) -> None:
-    names = set(stream_type.schema["properties"])  # type: ignore[attr-defined]
+    names = set(stream_type.record_schema["properties"])  # type: ignore[attr-defined]
     assert not names & VERSION_HANDLING_NAMES
     assert not [name for name in names if SINGER_METADATA.match(name)]
     assert [name for name in names if not PLAIN_NAME.match(name)] == []

@@ -91,7 +91,8 @@ def test_discover_describes_every_stream(tmp_path: pytest.TempPathFactory) -> No
     assert set(entries) == set(STREAMS)
     assert entries["incidents"]["replication_key"] == "updated_id"
     assert entries["incidents"]["replication_method"] == "INCREMENTAL"
-    assert entries["incident_events"]["key_properties"] == ["incident_id", "position"]
+    assert entries["incident_events"]["key_properties"] == ["console", "incident_id", "position"]
+    assert all(entry["key_properties"][0] == "console" for entry in entries.values())
     assert entries["birds"]["replication_method"] == "FULL_TABLE"
 
 

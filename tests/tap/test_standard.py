@@ -10,6 +10,7 @@ import pytest
 from singer_sdk.testing import get_tap_test_class
 
 from canary_simulator import Console, Simulator
+from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 from .support import sync_in_process
@@ -49,13 +50,15 @@ def test_primary_keys_are_unique_and_complete(simulator: Simulator) -> None:
     output = sync_in_process(
         {"base_url": simulator.base_url, "auth_token": simulator.auth_token, "page_size": 37}
     )
-    for stream in ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks"):
-        keys = output.keys(stream)
-        assert keys, stream
-        assert len(keys) == len(set(keys)), f"duplicate keys in {stream}"
-    assert {key for (key,) in output.keys("incidents")} == console.incident_ids()
+    console_name = "127.0.0.1"  # the host of `base_url`, with no `console_name` set
+    for stream_type in STREAM_TYPES:
+        keys = output.keys(stream_type.name)
+        assert keys, stream_type.name
+        assert len(keys) == len(set(keys)), f"duplicate keys in {stream_type.name}"
+        assert {key[0] for key in keys} == {console_name}, stream_type.name
+    assert {key for (_, key) in output.keys("incidents")} == console.incident_ids()
     assert len(output.keys("incident_events")) == console.event_count()
-    assert {key for (key,) in output.keys("audit_trail")} == console.audit_ids()
-    assert {key for (key,) in output.keys("birds")} == console.bird_ids()
-    assert {key for (key,) in output.keys("tokens")} == console.token_ids()
-    assert {key for (key,) in output.keys("flocks")} == console.flock_ids()
+    assert {key for (_, key) in output.keys("audit_trail")} == console.audit_ids()
+    assert {key for (_, key) in output.keys("birds")} == console.bird_ids()
+    assert {key for (_, key) in output.keys("tokens")} == console.token_ids()
+    assert {key for (_, key) in output.keys("flocks")} == console.flock_ids()

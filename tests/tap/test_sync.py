@@ -145,8 +145,9 @@ def test_an_interrupted_sync_resumes_without_losing_records(
     assert first.counts()["incidents"] == 0  # stopped in the audit trail, which comes first
     assert 0 < second.counts()["incidents"] < console.incident_count()
     union = {(s, key) for output in outputs for s in output.counts() for key in output.keys(s)}
-    expected = {("incidents", (i,)) for i in console.incident_ids()}
-    expected |= {("audit_trail", (i,)) for i in console.audit_ids()}
+    name = "127.0.0.1"  # the console's name: the host of its `base_url`
+    expected = {("incidents", (name, i)) for i in console.incident_ids()}
+    expected |= {("audit_trail", (name, i)) for i in console.audit_ids()}
     assert expected <= union
     events = {key for output in outputs for key in output.keys("incident_events")}
     assert len(events) == console.event_count()
