@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
@@ -23,6 +23,9 @@ from canary_simulator.api import ApiError, ConsoleApi, error_body
 from canary_simulator.console import Console
 from canary_simulator.estate_api import KEY_TYPES, needs_admin_key, refusal_message
 from canary_simulator.faults import FaultPlan
+
+if TYPE_CHECKING:
+    from canary_simulator.fleet import SimulatorFleet
 
 API_PREFIX = "/api/v1"
 ADMIN_PREFIX = "/admin"
@@ -77,6 +80,7 @@ class Simulator:
         self.api = ConsoleApi(
             console, lambda: self.base_url, auth_token, cache_mb * 1024 * 1024, prefetch
         )
+        self.fleet: SimulatorFleet | None = None  # set when it serves as one of several
         self._log: list[RequestLogEntry] = []
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -167,6 +171,13 @@ class Simulator:
         match route:
             case ("GET", "stats"):
                 return console.stats()
+            case ("GET", "consoles"):
+                if self.fleet is not None:
+                    return {"consoles": self.fleet.describe()}
+                alone = {"name": console.name, "seed": console.seed, "base_url": self.base_url,
+                         "admin_url": self.admin_url, "auth_token": self.auth_token,
+                         "domain": console.estate.domain}  # fmt: skip
+                return {"consoles": [alone]}
             case ("GET", "requests"):
                 return {
                     "counts": dict(self.request_counts()),
