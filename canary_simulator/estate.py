@@ -300,10 +300,13 @@ class Estate:
         ):
             self.add_api_key(kind, note, created_by=CONSOLE_KEY_CREATOR if i else admins[0])
         for i, flock_id in enumerate(flock_ids):
-            self.add_api_key(
-                FLOCK_KEY_TYPES[i % len(FLOCK_KEY_TYPES)], f"Deploy key {i}", flock_id=flock_id,
-                created_by=admins[i % len(admins)],
-            )  # fmt: skip
+            # Every flock has an admin key, as in the docs' example; some also a narrower one.
+            kinds = ("admin", FLOCK_KEY_TYPES[1 + i % (len(FLOCK_KEY_TYPES) - 1)])[: 1 + i % 2]
+            for kind in kinds:
+                self.add_api_key(
+                    kind, f"{kind} key for flock {i}", flock_id=flock_id,
+                    created_by=admins[i % len(admins)],
+                )  # fmt: skip
 
     def add_api_key(
         self,
