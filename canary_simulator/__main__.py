@@ -7,11 +7,12 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
-from canary_simulator.console import Console
+from canary_simulator.estate_api import KEY_TYPES
 from canary_simulator.faults import FAULT_KINDS, parse_fault
-from canary_simulator.server import Simulator
+from canary_simulator.fleet import ConsoleSpec, SimulatorFleet, numbered_specs, parse_console_option
 
 DEFAULT_AUTH_TOKEN = "simulator-token"
 TOKEN_ENV = "CANARY_SIMULATOR_AUTH_TOKEN"
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tokens", type=_non_negative, default=40)
     parser.add_argument("--audit-days", type=_non_negative, default=60)
     parser.add_argument("--flocks", type=int, default=4)
+    parser.add_argument("--outside-bird-alerts", type=_non_negative, default=300)
     parser.add_argument(
         "--big-incident-events", type=_non_negative, default=3000,
         help="events in each large brute-force incident",
@@ -67,7 +69,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-prefetch", dest="prefetch", action="store_false",
         help="do not build the next page of incidents while the client reads the current one",
     )  # fmt: skip
+    parser.add_argument(
+        "--key-type", choices=KEY_TYPES, default="admin",
+        help="the kind of API key the token is; all but admin are refused admin-only endpoints",
+    )  # fmt: skip
+    parser.add_argument(
+        "--consoles", type=int, default=None, metavar="N",
+        help="serve N consoles (console-1.. with seeds SEED.., tokens TOKEN-1..), a port each",
+    )  # fmt: skip
+    parser.add_argument(
+        "--console", action="append", default=[], metavar="NAME:SEED:TOKEN", dest="console_specs",
+        help="serve a console with this name, seed and token; repeatable, a port each",
+    )  # fmt: skip
+    parser.add_argument(
+        "--consoles-file", type=Path, default=None, metavar="PATH",
+        help="write each console's name, base_url and token to PATH as JSON (mode 0600)",
+    )  # fmt: skip
     return parser
+
+
+def _specs(args: argparse.Namespace) -> tuple[list[ConsoleSpec], bool]:
+    """The consoles to serve, and whether they are named (more than the one plain console)."""
+    sizes = {
+        "incidents": args.incidents, "birds": args.birds, "tokens": args.tokens,
+        "audit_days": args.audit_days, "flocks": args.flocks,
+        "big_incident_events": args.big_incident_events,
+        "outside_bird_alerts": args.outside_bird_alerts,
+    }  # fmt: skip
+    if args.consoles is not None and args.console_specs:
+        raise ValueError("give either --consoles N or --console NAME:SEED:TOKEN, not both")
+    if args.console_specs:
+        specs = [parse_console_option(option) for option in args.console_specs]
+        return [ConsoleSpec(s.name, s.seed, s.auth_token, dict(sizes)) for s in specs], True
+    if args.consoles is not None:
+        return numbered_specs(args.consoles, args.seed, args.auth_token, **sizes), True
+    return [ConsoleSpec("simulated", args.seed, args.auth_token, sizes)], False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,20 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         faults = dict(parse_fault(option) for option in args.fault)
-        console = Console(
-            seed=args.seed,
-            incidents=args.incidents,
-            birds=args.birds,
-            tokens=args.tokens,
-            audit_days=args.audit_days,
-            flocks=args.flocks,
-            big_incident_events=args.big_incident_events,
-        )
-        simulator = Simulator(
-            console,
-            auth_token=args.auth_token,
+        specs, named = _specs(args)
+        fleet = SimulatorFleet(
+            specs,
             host=args.host,
-            port=args.port,
+            first_port=args.port,
             latency_ms=args.latency_ms,
             faults=faults,
             fault_seed=args.fault_seed,
@@ -96,11 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             retry_after_seconds=args.retry_after_seconds,
             cache_mb=args.cache_mb,
             prefetch=args.prefetch,
+            key_type=args.key_type,
         )
     except ValueError as exc:
         parser.error(str(exc))
     try:
-        simulator.start()
+        fleet.start()
     except OSError as exc:
         print(
             f"error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
@@ -116,9 +144,23 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(f"Canary Console simulator listening on {simulator.base_url}", flush=True)
+    if args.consoles_file is not None:
+        try:
+            fleet.write_description(args.consoles_file)
+        except OSError as exc:
+            fleet.stop()
+            print(
+                f"error: cannot write --consoles-file {args.consoles_file} "
+                f"({exc.strerror or exc}); give a writable path",
+                file=sys.stderr,
+            )
+            return 1
+    for spec, simulator in zip(fleet.specs, fleet.simulators, strict=True):
+        # Tokens are not printed: they are in --consoles-file and GET /admin/consoles.
+        label = f" {spec.name}" if named else ""
+        print(f"Canary Console simulator{label} listening on {simulator.base_url}", flush=True)
     stopping.wait()
-    simulator.stop()
+    fleet.stop()
     return 0
 
 

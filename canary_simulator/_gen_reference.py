@@ -27,8 +27,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LOGTYPES_OUT = REPO_ROOT / "canary_simulator" / "logtypes.json"
 REFERENCE_OUT = REPO_ROOT / "tests" / "simulator" / "reference_responses.json"
 
-# Simulator path -> (top-level group in endpoints.yaml, example section title).
-REFERENCE_SECTIONS: dict[str, tuple[str, str]] = {
+# Simulator path -> (top-level group in endpoints.yaml, example section title[, a key only
+# that example's response has, where several examples share the title]).
+REFERENCE_SECTIONS: dict[str, tuple[str, ...]] = {
     "/ping": ("testing", "Ping"),
     "/incidents/all": ("incidents", "All Incidents"),
     "/incidents/acknowledged": ("incidents", "Acknowledged Incidents"),
@@ -37,14 +38,69 @@ REFERENCE_SECTIONS: dict[str, tuple[str, str]] = {
     "/devices/all": ("devices", "All Birds"),
     "/canarytokens/paginate": ("canarytokens", "Paginate Canarytokens"),
     "/flocks/summary": ("flocks", "List Flocks Summary"),
-}
+    "/flock/settings": ("flocks", "Flock Settings"),
+    "/incidents/outside_bird/search": ("outside_birds", "Outside Bird Alerts"),
+    "/incidents/outside_bird/summary": ("outside_birds", "Alert Count Summary"),
+    "/incidents/outside_bird/services/count": ("outside_birds", "Incidents Count Per Service"),
+    "/device/outside_bird/webhooks": ("outside_birds", "Webhooks", "webhooks"),
+    "/settings/ignored_annotations": (
+        "console_ignore_lists", "Annotation-based Ignore Lists", "ignored_annotations",
+    ),
+    "/settings/ignored_annotations/is_annotation_ignored": (
+        "console_ignore_lists", "Annotation-based Ignore Lists", "ignored",
+    ),
+    "/settings/ignored_annotations/incidents": (
+        "console_ignore_lists", "Annotation-based Ignore Lists", "ignored_incidents",
+    ),
+    "/settings/ignored_annotations/incidents/count": (
+        "console_ignore_lists", "Annotation-based Ignore Lists", "count",
+    ),
+    "/users/list": ("users", "List Users"),
+    "/users/filter": ("users", "Filter Users"),
+    "/user/get": ("users", "Get User"),
+    "/user/auth": ("users", "Get User Auth"),
+    "/auth_token/list": ("api_keys", "List the Global API Keys"),
+    "/flock/auth_token/list": ("flock_auth_tokens", "List Flock API keys"),
+    "/device/info": ("devices", "Bird Info"),
+    "/update/updatable_birds": ("bird_updates", "List Updatable Birds"),
+    "/update/updating_devices": ("bird_updates", "List Updating Birds"),
+    "/updates/list": ("bird_updates", "List Updates"),
+    "/devices/commission/pending": ("bird_registrations", "Pending Bird Commissions"),
+    "/flock/commission/pending": ("bird_registrations", "Pending Bird Commissions in Flock"),
+    "/personalities/list": ("bird_personalities", "List Personalities"),
+    "/settings": ("console_settings", "Fetch Console Settings"),
+    "/settings/notifications/info": ("notification_channels", "Info"),
+    "/settings/generic/list": ("notification_channels", "Webhooks", "generic_webhooks"),
+    "/flock/settings/whitelisting/info": ("flock_settings_info", "Fetch Ignore List Info"),
+    "/flock/settings/notifications/info": ("flock_settings_info", "Fetch Notifications Info"),
+    "/flock/settings/webhooks/info": ("flock_settings_info", "Fetch Webhook Info"),
+    "/flock/settings/webhooks/is_enabled": ("flock_webhooks", "Check if Webhooks are Enabled"),
+    "/flock/settings/webhooks/is_global": ("flock_webhooks", "Check if Webhooks are Global"),
+    "/flock/settings/webhooks/generic": ("flock_webhooks", "Generic Webhooks", "generic_webhooks"),
+    "/flock/settings/webhooks/generic/list": (
+        "flock_webhooks", "Generic Webhooks", "generic_webhooks", "objects",
+    ),
+    "/flock/settings/webhooks/ms_teams": (
+        "flock_webhooks", "MS Teams Webhooks", "ms_teams_webhooks",
+    ),
+    "/flock/settings/webhooks/slack": ("flock_webhooks", "Slack Webhooks", "slack_webhooks"),
+    "/flock/settings/webhooks/splunk": ("flock_webhooks", "Splunk Webhooks", "splunk_webhook"),
+    "/license/detailed/info": ("licenses", "Detailed Bird License Information"),
+    "/console/features": ("console_features", "Console Features"),
+}  # fmt: skip
 
 
 def _parse_elided_json(text: str) -> Any:
-    """Parse a documentation example that elides repeated items with ``...``."""
+    """Parse a documentation example that elides repeated items with ``...``, and forgives
+    the slips hand-written examples have: a trailing comma, a comma missing between members."""
     without_ellipses = re.sub(r",?\s*\.\.\.\s*(?=[\]}])", "", text)
     without_ellipses = re.sub(r"\.\.\.,?\s*\n", "\n", without_ellipses)
-    return json.loads(without_ellipses)
+    try:
+        return json.loads(without_ellipses)
+    except json.JSONDecodeError:
+        repaired = re.sub(r",(\s*[\]}])", r"\1", without_ellipses)
+        repaired = re.sub(r'(["\]}])(\s*\n\s*")', r"\1,\2", repaired)
+        return json.loads(repaired)
 
 
 def observed_event_fields(endpoints: dict[str, Any]) -> dict[str, list[str]]:
@@ -94,12 +150,24 @@ def build_logtypes(
 
 def build_reference(endpoints: dict[str, Any]) -> dict[str, Any]:
     reference: dict[str, Any] = {}
-    for path, (group, title) in REFERENCE_SECTIONS.items():
-        examples = [ex for ex in endpoints[group]["examples"] if ex["section"] == title]
-        if not examples:
+    for path, (group, title, *which) in REFERENCE_SECTIONS.items():
+        responses = [
+            _parse_elided_json(ex["response"])
+            if isinstance(ex["response"], str)
+            else ex["response"]
+            for ex in endpoints[group]["examples"]
+            if ex["section"] == title
+        ]
+        if which:
+            key = which[0]
+            responses = [r for r in responses if isinstance(r, dict) and key in r]
+            if which[1:] == ["objects"]:  # the example whose list holds objects, not strings
+                responses = [r for r in responses if r[key] and isinstance(r[key][0], dict)]
+            elif responses and isinstance(responses[0][key], list):
+                responses.sort(key=lambda r: bool(r[key]) and isinstance(r[key][0], dict))
+        if not responses:
             raise SystemExit(f"no example titled {title!r} under {group!r} in endpoints.yaml")
-        response = examples[0]["response"]
-        reference[path] = _parse_elided_json(response) if isinstance(response, str) else response
+        reference[path] = responses[0]
     return reference
 
 

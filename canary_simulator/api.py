@@ -188,6 +188,9 @@ class ConsoleApi:
         }
         for path in INCIDENT_FEEDS:
             self.routes[path] = self._incident_feed(path)
+        from canary_simulator.estate_api import EstateApi  # it builds on this module
+
+        self.routes.update(EstateApi(self).routes)
 
     def close(self) -> None:
         if self._prefetcher is not None:
@@ -316,7 +319,7 @@ class ConsoleApi:
         return accept
 
     def _encoded_incident(self, version: IncidentVersion, tz: tzinfo, query: JsonObject) -> bytes:
-        key = (version, query["tz"], query["event_limit"])
+        key = (version, self.console.generation, query["tz"], query["event_limit"])
         return self._incident_cache.get_or_build(
             key,
             lambda: orjson.dumps(self.console.build_incident(version, tz, query["event_limit"])),

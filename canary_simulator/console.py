@@ -2,8 +2,9 @@
 
 Incidents are never stored: incident `i` is rebuilt from `(seed, i)` whenever it is served, so
 a million of them cost a few arrays of integers. Only what changes after creation (an
-acknowledgement, an incident added at run time) is remembered. Birds, tokens, audit entries and
-flocks are few enough to keep as objects.
+acknowledgement, an incident added at run time, a deletion) is remembered. Birds, tokens, audit
+entries and flocks are few enough to keep as objects; the rest of what a console holds (users,
+API keys, settings, ...) lives in its `Estate`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 import orjson
 
-from canary_simulator import clock, generators
+from canary_simulator import clock, estate, generators
+from canary_simulator.estate import Estate
 from canary_simulator.generators import KINDS, IncidentKind, JsonObject
 
 # Incident i of the initial set is created at history_start + span * i / (i + CREATION_KNEE):
@@ -29,6 +31,11 @@ CREATION_KNEE = 100
 DESTINATION_PORTS = ("21", "22", "80", "443", "445", "1433", "3389", "8080")
 AUDIT_ID_EPOCH = date(2015, 1, 1).toordinal()
 AUDIT_IDS_PER_DAY = 64  # room in the id space for one day's generated entries
+DEFAULT_FLOCK = "flock:default"
+# The docs name no action type for an incident deletion; this follows the naming of the others
+# (`incident_acknowledge`, `canarytoken_create`).
+INCIDENT_DELETE_ACTION = "incident_delete"
+API_TOKEN_USER = "api-token"
 
 
 def _mix(*numbers: int) -> int:
@@ -74,10 +81,13 @@ class Console:
         flocks: int = 4,
         big_incident_events: int = 3000,
         now: datetime | None = None,
+        name: str = "simulated",
+        outside_bird_alerts: int = 300,
     ) -> None:
-        if min(incidents, birds, tokens, audit_days) < 0 or flocks < 1:
+        if min(incidents, birds, tokens, audit_days, outside_bird_alerts) < 0 or flocks < 1:
             raise ValueError("sizes must not be negative and there must be at least one flock")
         self.seed = seed
+        self.name = name
         self.big_incident_events = big_incident_events
         self._lock = threading.RLock()
         self._frozen_now: datetime | None = None
@@ -95,6 +105,11 @@ class Console:
         self._bird_serial = 0
         for _ in range(birds):
             self._initial_birds.append(self._new_bird(flock_ids))
+        if birds >= 3:  # one Canary faces the internet: an Outside Bird
+            self._initial_birds[-1]["outside_bird"] = True
+        self._removed_birds: dict[str, JsonObject] = {}
+        self._removed_tokens: dict[str, JsonObject] = {}
+        self._removed_flocks: dict[str, JsonObject] = {}
         self._tokens: dict[str, JsonObject] = {}
         self._initial_tokens: list[JsonObject] = []
         self._token_serial = 0
@@ -113,13 +128,19 @@ class Console:
         self._updated_at: dict[int, int] = {}
         self._created_at: dict[int, int] = {}
         self._forced_logtypes: dict[int, str] = {}
+        self._deleted: set[int] = set()
         self._unacked_by_flock: tuple[tuple[int, int], dict[str, int]] | None = None
         self._changes = 0
+        self.generation = 0  # bumps when served incident bodies change without a new updated_id
 
         self._events = generators.EventFactory(seed)
         self._audit: list[JsonObject] = []  # ascending id
         self._audit_id_floor = 0  # ids of purged entries are never handed out again
         self._make_audit_history(flock_ids)
+        self.estate = Estate(
+            seed, name, flock_ids, self._initial_birds, self._history_start, self._history_end,
+            outside_bird_alerts if any(b["outside_bird"] for b in self._initial_birds) else 0,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------------------- the clock
 
@@ -246,13 +267,14 @@ class Console:
         """Incidents with updated_id > `after_updated_id`, ascending, and whether more follow."""
         with self._lock:
             seq_uid, seq_index, uid_of = self._seq_uid, self._seq_index, self._uid_of
+            deleted = self._deleted
             found: list[IncidentVersion] = []
             pos = bisect_right(seq_uid, after_updated_id)
             end = len(seq_uid)
             while pos < end:
                 uid, index = seq_uid[pos], seq_index[pos]
                 pos += 1
-                if uid_of[index] != uid:
+                if uid_of[index] != uid or index in deleted:
                     continue
                 version = self._version(index)
                 if accept is not None and not accept(version):
@@ -273,14 +295,17 @@ class Console:
         updated_id), counting only incidents above `floor`; None when there is no such page."""
         with self._lock:
             seq_uid, seq_index, uid_of = self._seq_uid, self._seq_index, self._uid_of
+            deleted = self._deleted
             pos = bisect_right(seq_uid, page_after) - 1
             first_uid = None
             taken = 0
             while pos >= 0 and seq_uid[pos] > floor and taken < limit:
                 uid, index = seq_uid[pos], seq_index[pos]
                 pos -= 1
-                if uid_of[index] != uid or (
-                    accept is not None and not accept(self._version(index))
+                if (
+                    uid_of[index] != uid
+                    or index in deleted
+                    or (accept is not None and not accept(self._version(index)))
                 ):
                     continue
                 first_uid, taken = uid, taken + 1
@@ -399,17 +424,38 @@ class Console:
             index = int(incident_id[-8:], 16) ^ (_mix(self.seed) & 0xFFFFFFFF)
         except ValueError:
             index = -1
-        if not 0 <= index < self._count or self.incident_id(index) != incident_id:
+        if (
+            not 0 <= index < self._count
+            or index in self._deleted
+            or self.incident_id(index) != incident_id
+        ):
             raise KeyError(f"no incident {incident_id!r}")
         return index
 
+    def delete_incident(self, incident_id: str, user: str = API_TOKEN_USER) -> int:
+        """Delete an incident, as `DELETE /api/v1/incident/delete` does, and write the audit
+        entry a console writes for it; return that entry's id."""
+        with self._lock:
+            index = self._index_of(incident_id)
+            flock_id = self.plan(index).flock_id
+            self._deleted.add(index)
+            self._changes += 1
+            message = f"User {user} deleted the incident {incident_id}"
+            return self._append_audit(
+                INCIDENT_DELETE_ACTION, message, user, flock_id, {"incident_key": incident_id}
+            )
+
+    def deleted_incident_ids(self) -> set[str]:
+        with self._lock:
+            return {self.incident_id(i) for i in self._deleted}
+
     def incident_ids(self) -> set[str]:
         with self._lock:
-            return {self.incident_id(i) for i in range(self._count)}
+            return {self.incident_id(i) for i in range(self._count) if i not in self._deleted}
 
     def incident_count(self) -> int:
         with self._lock:
-            return self._count
+            return self._count - len(self._deleted)
 
     def max_updated_id(self) -> int:
         with self._lock:
@@ -418,10 +464,11 @@ class Console:
     def event_count(self) -> int:
         """Events over all incidents: what a full `incident_events` sync must produce."""
         with self._lock:
-            count = self._count
+            count, deleted = self._count, set(self._deleted)
         return sum(
             self._event_total(i, self.plan(i).kind, random.Random(_mix(self.seed, i, 2)))
             for i in range(count)
+            if i not in deleted
         )
 
     def iter_incidents(self, tz: str | None = None) -> Iterator[JsonObject]:
@@ -441,7 +488,7 @@ class Console:
             if self._unacked_by_flock is None or self._unacked_by_flock[0] != key:
                 counts = dict.fromkeys(self._flocks, 0)
                 for index in range(self._count):
-                    if not self._version(index).acknowledged:
+                    if index not in self._deleted and not self._version(index).acknowledged:
                         counts[self.plan(index).flock_id] += 1
                 self._unacked_by_flock = (key, counts)
             return dict(self._unacked_by_flock[1])
@@ -469,6 +516,33 @@ class Console:
                 next_id += 1
             self._audit_id_floor = next_id
             return ids
+
+    def _append_audit(
+        self,
+        action_type: str,
+        message: str,
+        user: str,
+        flock_id: str | None,
+        additional_information: JsonObject | None,
+    ) -> int:
+        """Record what the console just did, with the next, highest audit id."""
+        entry_id = max(self._audit[-1]["id"] + 1 if self._audit else 1, self._audit_id_floor)
+        self._audit_id_floor = entry_id + 1
+        self._audit.append(
+            {
+                "action_type": action_type,
+                "additional_information": additional_information,
+                "flock_id": flock_id,
+                "id": entry_id,
+                "message": message,
+                "timestamp_epoch": self._now_epoch(),
+                "user": user,
+                "user_browser_agent": "python-requests/2.31.0",
+                "user_browser_language": "",
+                "user_ip": "127.0.0.1",
+            }
+        )
+        return entry_id
 
     def purge_audit(self, up_to_id: int) -> int:
         """Delete every audit entry with id <= `up_to_id`; return how many went."""
@@ -506,8 +580,18 @@ class Console:
 
     def remove_bird(self, node_id: str) -> None:
         with self._lock:
-            if self._birds.pop(node_id, None) is None:
+            bird = self._birds.pop(node_id, None)
+            if bird is None:
                 raise KeyError(f"no bird {node_id!r}")
+            self._removed_birds[node_id] = bird
+
+    def restore_bird(self, node_id: str) -> None:
+        """Bring a removed bird back, as it was (in the default flock if its flock went)."""
+        with self._lock:
+            bird = self._removed_birds.pop(node_id, None)
+            if bird is None:
+                raise KeyError(f"no removed bird {node_id!r}")
+            self._birds[node_id] = bird
 
     def add_token(self, kind: str | None = None) -> str:
         if kind is not None and kind not in generators.TOKEN_KINDS:
@@ -518,8 +602,20 @@ class Console:
 
     def remove_token(self, canarytoken: str) -> None:
         with self._lock:
-            if self._tokens.pop(canarytoken, None) is None:
+            token = self._tokens.pop(canarytoken, None)
+            if token is None:
                 raise KeyError(f"no token {canarytoken!r}")
+            self._removed_tokens[canarytoken] = token
+
+    def restore_token(self, canarytoken: str) -> None:
+        """Bring a removed token back; it gets a new updated_id, as a re-enabled token would."""
+        with self._lock:
+            token = self._removed_tokens.pop(canarytoken, None)
+            if token is None:
+                raise KeyError(f"no removed token {canarytoken!r}")
+            self._token_updated_id += 1
+            token["updated_id"] = self._token_updated_id
+            self._tokens[canarytoken] = token
 
     def birds(self) -> list[JsonObject]:
         with self._lock:
@@ -541,10 +637,208 @@ class Console:
     # ------------------------------------------------------------------------------- flocks
 
     def flock_ids(self) -> set[str]:
-        return set(self._flocks)
+        with self._lock:
+            return set(self._flocks)
 
     def flocks(self) -> dict[str, JsonObject]:
-        return {fid: dict(f) for fid, f in self._flocks.items()}
+        with self._lock:
+            return {fid: dict(f) for fid, f in self._flocks.items()}
+
+    def remove_flock(self, flock_id: str) -> None:
+        """Delete a flock as a console does: its birds and tokens (and their incidents) move
+        to the default flock, its flock API keys are revoked, its users lose it. The default
+        flock cannot be removed."""
+        with self._lock:
+            if flock_id == DEFAULT_FLOCK:
+                raise ValueError("the default flock cannot be removed")
+            if flock_id not in self._flocks:
+                raise KeyError(f"no flock {flock_id!r}")
+            self._removed_flocks[flock_id] = self._flocks.pop(flock_id)
+            self._move_nodes(flock_id, DEFAULT_FLOCK)
+            for key in self.estate.flock_keys(flock_id):
+                self.estate.remove_api_key(key.key_id)
+
+    def restore_flock(self, flock_id: str) -> None:
+        """Bring a removed flock back with its name, note and flock API keys. Its birds and
+        tokens stay in the default flock, where the removal moved them."""
+        with self._lock:
+            flock = self._removed_flocks.pop(flock_id, None)
+            if flock is None:
+                raise KeyError(f"no removed flock {flock_id!r}")
+            self._flocks[flock_id] = flock
+            for key_id, key in list(self.estate.removed_api_keys.items()):
+                if key.flock_id == flock_id:
+                    self.estate.restore_api_key(key_id)
+            self.generation += 1
+
+    def _move_nodes(self, from_flock: str, to_flock: str) -> None:
+        nodes = {
+            id(node): node
+            for node in (
+                *self._initial_birds, *self._birds.values(), *self._removed_birds.values(),
+                *self._initial_tokens, *self._tokens.values(), *self._removed_tokens.values(),
+            )
+        }  # fmt: skip
+        for node in nodes.values():
+            if node["flock_id"] == from_flock:
+                node["flock_id"] = to_flock
+                if "updated_id" in node:
+                    self._token_updated_id += 1
+                    node["updated_id"] = self._token_updated_id
+        # Incidents of the moved nodes now say another flock: bodies built before are stale.
+        self.generation += 1
+        self._changes += 1
+
+    # ------------------------------------------------- users, API keys and the rest: changes
+
+    def add_user(self, email: str, access_level: str = "user", **fields: Any) -> str:
+        """Add a console user; `fields` are those of `estate.User` (totp_enabled, disabled...).
+        Returns the user's id."""
+        with self._lock:
+            return self.estate.add_user(email, access_level, **fields).id
+
+    def change_user(self, email: str, **fields: Any) -> None:
+        with self._lock:
+            self.estate.change_user(email, **fields)
+
+    def remove_user(self, email: str) -> None:
+        with self._lock:
+            self.estate.remove_user(email)
+
+    def restore_user(self, email: str) -> None:
+        with self._lock:
+            self.estate.restore_user(email)
+
+    def user_emails(self) -> set[str]:
+        with self._lock:
+            return set(self.estate.users)
+
+    def add_api_key(
+        self, auth_token_type: str = "Read-only", note: str = "", flock_id: str | None = None
+    ) -> str:
+        """Add a global key (or a flock key with `flock_id`) created now; returns its key_id."""
+        with self._lock:
+            if flock_id is not None and flock_id not in self._flocks:
+                raise KeyError(f"no flock {flock_id!r}")
+            key = self.estate.add_api_key(
+                auth_token_type, note, flock_id, created=self._now_epoch()
+            )
+            return key.key_id
+
+    def remove_api_key(self, key_id: str) -> None:
+        with self._lock:
+            self.estate.remove_api_key(key_id)
+
+    def restore_api_key(self, key_id: str) -> None:
+        with self._lock:
+            key = self.estate.removed_api_keys.get(key_id)
+            if key is not None and key.flock_id is not None and key.flock_id not in self._flocks:
+                raise ValueError(f"restore the flock {key.flock_id!r} first")
+            self.estate.restore_api_key(key_id)
+
+    def api_key_ids(self) -> set[str]:
+        with self._lock:
+            return set(self.estate.api_keys)
+
+    def api_key_values(self) -> set[str]:
+        """Every key value the key listings hand out: what must never leave a client."""
+        with self._lock:
+            return {key.auth_token for key in self.estate.api_keys.values()}
+
+    def add_outside_bird_alerts(self, n: int = 1, node_id: str | None = None) -> int:
+        """Raise `n` alerts now on the outside birds (or only on `node_id`); returns how many
+        alerts the console holds."""
+        with self._lock:
+            outside = [b for b in self._birds.values() if b["outside_bird"]]
+            if node_id is not None:
+                outside = [b for b in outside if b["id"] == node_id]
+                if not outside:
+                    raise KeyError(f"no outside bird {node_id!r}")
+            self.estate.add_outside_bird_alerts(outside, n, self._now_epoch() + 1)
+            return len(self.estate.outside_bird_alerts)
+
+    def delete_outside_bird_alerts(self, node_id: str, src_ip: str | None = None) -> int:
+        with self._lock:
+            return self.estate.delete_outside_bird_alerts(node_id, src_ip)
+
+    def outside_bird_alert_count(self) -> int:
+        with self._lock:
+            return len(self.estate.outside_bird_alerts)
+
+    def ignore_annotation(self, name: str, suppressed: int = 0) -> None:
+        """Ignore an annotation (if not yet) and let it suppress `suppressed` more incidents."""
+        with self._lock:
+            self.estate.ignore_annotation(name, suppressed)
+
+    def unignore_annotation(self, name: str) -> None:
+        with self._lock:
+            self.estate.unignore_annotation(name)
+
+    def add_pending_bird(self, flock_id: str = DEFAULT_FLOCK) -> str:
+        with self._lock:
+            if flock_id not in self._flocks:
+                raise KeyError(f"no flock {flock_id!r}")
+            return self.estate.add_pending_bird(flock_id, self._now_epoch()).node_id
+
+    def remove_pending_bird(self, node_id: str) -> None:
+        with self._lock:
+            self.estate.remove_pending_bird(node_id)
+
+    def add_webhook(self, url: str, flock_id: str | None = None) -> str:
+        """Add a generic webhook to the console (or to a flock); returns its webhook_id."""
+        with self._lock:
+            return self.estate.add_generic_webhook(url, flock_id)
+
+    def remove_webhook(self, url: str, flock_id: str | None = None) -> None:
+        with self._lock:
+            self.estate.remove_generic_webhook(url, flock_id)
+
+    def bird(self, node_id: str) -> JsonObject:
+        with self._lock:
+            try:
+                return dict(self._birds[node_id])
+            except KeyError:
+                raise KeyError(f"no bird {node_id!r}") from None
+
+    def suppressed_incident(self, annotation: str, position: int, tz: tzinfo) -> JsonObject:
+        """Incident `position` of those `annotation` suppressed, as the ignored-incidents
+        endpoint shows it: rebuilt from the seed, never stored."""
+        rng = self._rng("suppressed", annotation, position)
+        kind = generators.KIND_BY_LOGTYPE[estate.ANNOTATED_LOGTYPES[annotation]]
+        token = self._initial_tokens[position % len(self._initial_tokens)] if (
+            kind.is_token and self._initial_tokens
+        ) else None  # fmt: skip
+        bird = None if token or not self._initial_birds else (
+            self._initial_birds[position % len(self._initial_birds)]
+        )  # fmt: skip
+        created = self._history_created(position) + rng.randrange(3600)
+        count = 1 + rng.getrandbits(2)
+        events, _ = self._events.make(kind, rng, created, count, count, tz, token)
+        name, text, link = next(
+            (a[1], a[2], a[3]) for a in estate.ANNOTATIONS if a[0] == annotation
+        )
+        node_id = token["node_id"] if token else bird["id"] if bird else "0" * 16
+        incident: JsonObject = {
+            "acknowledged": rng.random() < 0.2,
+            "created": created,
+            "created_std": clock.std(created, tz),
+            "description": kind.description,
+            "dst_host": bird["ip_address"] if bird else "1.1.1.1",
+            "dst_port": 22 if bird else 80,
+            "events": events,
+            "events_count": count,
+            "events_list": ",".join(str(e["timestamp"]) for e in events if "timestamp" in e),
+            "local_time": clock.token_printable(created),
+            "logtype": int(kind.logtype),
+            "matched_annotations": {annotation: [text, link]},
+            "memo": token["memo"] if token else "",
+            "name": kind.name if token else (bird["name"] if bird else name),
+            "node_id": node_id,
+            "notified": False,
+            "src_host": generators.attacker_address(self.seed, rng),
+            "src_port": 0 if token else 1024 + rng.randrange(64512),
+        }
+        return incident
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -555,6 +849,10 @@ class Console:
                 "birds": len(self._birds),
                 "tokens": len(self._tokens),
                 "flocks": len(self._flocks),
+                "deleted_incidents": len(self._deleted),
+                "users": len(self.estate.users),
+                "api_keys": len(self.estate.api_keys),
+                "outside_bird_alerts": len(self.estate.outside_bird_alerts),
                 "now": self.now().isoformat(),
             }
 

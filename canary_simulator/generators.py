@@ -313,7 +313,8 @@ def make_bird(rng: random.Random, flock_id: str, first_seen: int, now: int) -> J
 
 def render_bird(bird: JsonObject, tz: Any) -> JsonObject:
     first, last = bird["first_seen_epoch"], bird["last_seen_epoch"]
-    out = {k: v for k, v in bird.items() if not k.endswith("_epoch")}
+    # The published bird carries no flock_id: a bird's flock is in `/flocks/summary`.
+    out = {k: v for k, v in bird.items() if not k.endswith("_epoch") and k != "flock_id"}
     out.update(
         first_seen=clock.printable(first),
         first_seen_std=clock.std(first, tz),

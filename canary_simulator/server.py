@@ -14,14 +14,18 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
 from canary_simulator.api import ApiError, ConsoleApi, error_body
 from canary_simulator.console import Console
+from canary_simulator.estate_api import KEY_TYPES, needs_admin_key, refusal_message
 from canary_simulator.faults import FaultPlan
+
+if TYPE_CHECKING:
+    from canary_simulator.fleet import SimulatorFleet
 
 API_PREFIX = "/api/v1"
 ADMIN_PREFIX = "/admin"
@@ -59,11 +63,14 @@ class Simulator:
         retry_after_seconds: int = 1,
         cache_mb: int = 64,
         prefetch: bool = False,
+        key_type: str = "admin",
     ) -> None:
         if not auth_token:
             raise ValueError("auth_token must not be empty")
         self.console = console
         self.auth_token = auth_token
+        self.key_type = "admin"
+        self.set_key_type(key_type)
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
@@ -73,6 +80,7 @@ class Simulator:
         self.api = ConsoleApi(
             console, lambda: self.base_url, auth_token, cache_mb * 1024 * 1024, prefetch
         )
+        self.fleet: SimulatorFleet | None = None  # set when it serves as one of several
         self._log: list[RequestLogEntry] = []
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -142,6 +150,13 @@ class Simulator:
         with self._log_lock:
             self._log.append(entry)
 
+    def set_key_type(self, key_type: str) -> None:
+        """What kind of API key the clients' token is: anything but "admin" is refused the
+        admin-only endpoints (users, API keys, settings)."""
+        if key_type not in KEY_TYPES:
+            raise ValueError(f"unknown key type {key_type!r}; use one of {', '.join(KEY_TYPES)}")
+        self.key_type = key_type
+
     def set_faults(self, faults: Mapping[str, float], seed: int = 0) -> None:
         """Change the fault plan while running; ``{}`` turns faults off."""
         self.faults.reset(faults, seed)
@@ -156,6 +171,13 @@ class Simulator:
         match route:
             case ("GET", "stats"):
                 return console.stats()
+            case ("GET", "consoles"):
+                if self.fleet is not None:
+                    return {"consoles": self.fleet.describe()}
+                alone = {"name": console.name, "seed": console.seed, "base_url": self.base_url,
+                         "admin_url": self.admin_url, "auth_token": self.auth_token,
+                         "domain": console.estate.domain}  # fmt: skip
+                return {"consoles": [alone]}
             case ("GET", "requests"):
                 return {
                     "counts": dict(self.request_counts()),
@@ -169,6 +191,8 @@ class Simulator:
                 return {"ids": console.add_incidents(count, params.get("logtype"))}
             case ("POST", "incidents", incident_id, "acknowledge"):
                 return {"updated_id": console.acknowledge(incident_id)}
+            case ("DELETE", "incidents", incident_id):
+                return {"audit_id": console.delete_incident(incident_id)}
             case ("POST", "audit"):
                 day = date.fromisoformat(params["day"]) if params.get("day") else None
                 return {"ids": console.add_audit_entries(_admin_int(params, "count", 1), day)}
@@ -179,11 +203,85 @@ class Simulator:
             case ("DELETE", "birds", node_id):
                 console.remove_bird(node_id)
                 return {}
+            case ("POST", "birds", node_id, "restore"):
+                console.restore_bird(node_id)
+                return {}
             case ("POST", "tokens"):
                 return {"canarytoken": console.add_token(params.get("kind"))}
             case ("DELETE", "tokens", code):
                 console.remove_token(code)
                 return {}
+            case ("POST", "tokens", code, "restore"):
+                console.restore_token(code)
+                return {}
+            case ("DELETE", "flocks", flock_id):
+                console.remove_flock(flock_id)
+                return {}
+            case ("POST", "flocks", flock_id, "restore"):
+                console.restore_flock(flock_id)
+                return {}
+            case ("POST", "users"):
+                fields = _user_fields(params)
+                email = fields.pop("email", None)
+                if not email:
+                    raise ValueError("Missing email: give ?email=ADDRESS")
+                access_level = fields.pop("access_level", "user")
+                return {"id": console.add_user(email, access_level, **fields)}
+            case ("POST", "users", email):
+                console.change_user(email, **_user_fields(params))
+                return {}
+            case ("DELETE", "users", email):
+                console.remove_user(email)
+                return {}
+            case ("POST", "users", email, "restore"):
+                console.restore_user(email)
+                return {}
+            case ("POST", "api_keys"):
+                key_id = console.add_api_key(
+                    params.get("type", "Read-only"), params.get("note", ""),
+                    params.get("flock_id") or None,
+                )  # fmt: skip
+                return {"key_id": key_id}
+            case ("DELETE", "api_keys", key_id):
+                console.remove_api_key(key_id)
+                return {}
+            case ("POST", "api_keys", key_id, "restore"):
+                console.restore_api_key(key_id)
+                return {}
+            case ("POST", "outside_bird_alerts"):
+                count = _admin_int(params, "count", 1)
+                on_bird = params.get("node_id") or None
+                return {"alerts": console.add_outside_bird_alerts(count, on_bird)}
+            case ("DELETE", "outside_bird_alerts"):
+                if not params.get("node_id"):
+                    raise ValueError("Missing node_id: give ?node_id=NODE_ID[&src_ip=IP]")
+                deleted = console.delete_outside_bird_alerts(
+                    params["node_id"], params.get("src_ip")
+                )
+                return {"deleted": deleted}
+            case ("POST", "ignored_annotations", name):
+                console.ignore_annotation(name, _admin_int(params, "count", 0))
+                return {}
+            case ("DELETE", "ignored_annotations", name):
+                console.unignore_annotation(name)
+                return {}
+            case ("POST", "pending_birds"):
+                flock_id = params.get("flock_id") or "flock:default"
+                return {"node_id": console.add_pending_bird(flock_id)}
+            case ("DELETE", "pending_birds", node_id):
+                console.remove_pending_bird(node_id)
+                return {}
+            case ("POST", "webhooks"):
+                url = params.get("url")
+                if not url:
+                    raise ValueError("Missing url: give ?url=URL[&flock_id=FLOCK]")
+                return {"webhook_id": console.add_webhook(url, params.get("flock_id") or None)}
+            case ("DELETE", "webhooks"):
+                console.remove_webhook(params.get("url", ""), params.get("flock_id") or None)
+                return {}
+            case ("POST", "permissions"):
+                self.set_key_type(params.get("key_type", "admin"))
+                return {"key_type": self.key_type}
             case ("POST", "clock"):
                 if params.get("now"):
                     console.set_now(datetime.fromisoformat(params["now"]))
@@ -198,6 +296,28 @@ class Simulator:
                 self.set_faults(rates, seed)
                 return {"faults": self.faults.rates, "seed": seed}
         raise ApiError(f"Unknown admin operation {method} /admin/{'/'.join(parts)}", 404)
+
+
+USER_FLAGS = ("totp_enabled", "webauthn_enabled", "saml_provisioned", "supervisor",
+              "summary_email_enabled", "disabled")  # fmt: skip
+USER_LISTS = ("managed_flocks", "watched_flocks")
+
+
+def _user_fields(params: Mapping[str, str]) -> dict[str, Any]:
+    """A user's fields from admin parameters: flags as true/false, flock lists comma-separated."""
+    fields: dict[str, Any] = {}
+    for name, raw in params.items():
+        if name in USER_FLAGS:
+            if raw.lower() not in ("true", "false"):
+                raise ValueError(f"Invalid {name}: expected true or false")
+            fields[name] = raw.lower() == "true"
+        elif name in USER_LISTS:
+            fields[name] = [flock for flock in raw.split(",") if flock]
+        elif name in ("email", "access_level", "note"):
+            fields[name] = raw
+        else:
+            raise ValueError(f"Unknown user field {name!r}")
+    return fields
 
 
 def _admin_int(params: Mapping[str, str], name: str, default: int) -> int:
@@ -295,6 +415,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = failure
         elif handler is None:
             status, body = 404, error_body(f"Unknown endpoint {API_PREFIX}{path}")
+        elif sim.key_type != "admin" and needs_admin_key(path):
+            status, body = 403, error_body(refusal_message(path, sim.key_type))
         else:
             try:
                 status, body = 200, handler(params)
