@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from canary_simulator import Console, generators
+from canary_simulator.api import ConsoleApi
 from tap_thinkst_canary.model import (
     AUDIT_ENTRY_SCHEMA,
     BIRD_SCHEMA,
@@ -20,6 +21,7 @@ from tap_thinkst_canary.model import (
     TOKEN_SCHEMA,
     audit_record,
     bird_record,
+    flock_of_devices,
     flock_records,
     incident_event_records,
     incident_event_rows,
@@ -104,11 +106,15 @@ def test_no_token_secret_survives(console: Console) -> None:
 @pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])
 def test_birds_audit_and_flocks(console: Console, zone: str) -> None:
     tz = ZoneInfo(zone)
+    summary = ConsoleApi(console, "http://127.0.0.1/api/v1", "token", prefetch=False)
+    flock_of = flock_of_devices(json.loads(summary.flocks_summary({})))
     for bird in console.birds():
         raw = generators.render_bird(bird, tz)
         record = bird_record(raw)
         assert_valid(record, BIRD_SCHEMA)
-        assert record["flock_id"] is not None
+        # As in the published answers, a bird does not say its flock; the flocks' summary does.
+        assert record["flock_id"] is None
+        assert flock_of[record["id"]] == bird["flock_id"]
         assert record["first_seen_at"] is not None
         assert record["last_seen_at"] is not None
     for entry in console.audit_entries():

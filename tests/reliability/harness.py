@@ -385,18 +385,19 @@ def union_keys(runs: Iterable[TapRun]) -> set[tuple[str, Key]]:
     return result
 
 
-def expected_keys(console: Any) -> set[tuple[str, Key]]:
-    """Every (stream, primary key) a complete sync of `console` must write.
+def expected_keys(console: Any, name: str = "127.0.0.1") -> set[tuple[str, Key]]:
+    """Every (stream, primary key) a complete sync of `console`, known to the tap as `name`
+    (by default the host of a loopback `base_url`), must write.
 
     `incident_events` is left out: its expected keys come from a clean sync (the number of
     events per incident is what the console holds, but the positions are the tap's numbering).
     """
     keys: set[tuple[str, Key]] = set()
-    keys |= {("incidents", (incident_id,)) for incident_id in console.incident_ids()}
-    keys |= {("audit_trail", (audit_id,)) for audit_id in console.audit_ids()}
-    keys |= {("birds", (bird_id,)) for bird_id in console.bird_ids()}
-    keys |= {("tokens", (code,)) for code in console.token_ids()}
-    keys |= {("flocks", (flock_id,)) for flock_id in console.flock_ids()}
+    keys |= {("incidents", (name, incident_id)) for incident_id in console.incident_ids()}
+    keys |= {("audit_trail", (name, audit_id)) for audit_id in console.audit_ids()}
+    keys |= {("birds", (name, bird_id)) for bird_id in console.bird_ids()}
+    keys |= {("tokens", (name, code)) for code in console.token_ids()}
+    keys |= {("flocks", (name, flock_id)) for flock_id in console.flock_ids()}
     return keys
 
 
