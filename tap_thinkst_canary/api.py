@@ -8,8 +8,10 @@ has the token scrubbed out before it is parsed, so it cannot reach a record, a l
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import itertools
+import json
 import logging
 import queue
 import random
@@ -25,6 +27,7 @@ import orjson
 import requests
 import urllib3.exceptions
 
+from tap_thinkst_canary.broken_text import MAX_NAMED, Repaired, decode_broken_text
 from tap_thinkst_canary.errors import (
     API_KEY_HELP,
     ApiDisabledError,
@@ -50,6 +53,13 @@ FIRST_RETRY_WAIT = 1.0
 MAX_QUOTED_MESSAGE = 300
 # How far down a chain of wrapped exceptions to look for the real cause.
 MAX_CAUSE_DEPTH = 8
+# Answers are read in pieces this large: few enough system calls for a page of hundreds of
+# megabytes, and the deadline of a try is checked between them.
+READ_CHUNK_BYTES = 1024 * 1024
+# From this size on, an answer is parsed for memory rather than speed (see `_parse`).
+LARGE_ANSWER_BYTES = 32 * 1024 * 1024
+# Lone surrogates are what the standard parser lets through and orjson does not (`broken_text`).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class TransientError(Exception):
@@ -151,12 +161,14 @@ class CanaryApi:
     # One try
 
     def _get_once(self, endpoint: str, params: dict[str, t.Any]) -> JSON:
+        deadline = time.monotonic() + self._timeout
         try:
             response = self._session.get(
                 self._base_url + endpoint,
                 params=params,
                 timeout=self._timeout,
                 allow_redirects=False,  # a redirect would carry the token header to another host
+                stream=True,  # the body is read by `_read_body`, against the try's deadline
             )
         except requests.exceptions.SSLError as error:
             raise TlsError(
@@ -184,13 +196,54 @@ class CanaryApi:
                 hint="check `domain`/`base_url` and that the console is reachable from here "
                 "(firewall, proxy)",
             ) from None
-        return self._decode(endpoint, params, response)
+        with response:
+            body = self._read_body(response, deadline)
+        return self._decode(endpoint, params, response, body)
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytearray:
+        """The whole body, or a `TransientError` once the try has lasted `request_timeout`.
+
+        The timeout `requests` applies is per socket read, which a console sending one byte at
+        a time never reaches; so at the deadline a timer shuts the socket down under the read.
+        """
+        timed_out = threading.Event()
+
+        def give_up() -> None:
+            timed_out.set()
+            with contextlib.suppress(Exception):  # the body may have been read in full already
+                response.raw.shutdown()
+
+        timer = threading.Timer(max(deadline - time.monotonic(), 0.0), give_up)
+        timer.daemon = True
+        timer.start()
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(READ_CHUNK_BYTES):
+                body += chunk
+                if timed_out.is_set():
+                    break
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
+            if not (timed_out.is_set() or _is_read_timeout(error)):
+                raise TransientError("the connection dropped in the middle of an answer") from None
+            timed_out.set()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise TransientError(
+                f"no complete answer from {self._host} within {self._timeout} s",
+                hint="the console is slow or unreachable; raise `request_timeout`, or try later",
+            )
+        return body
 
     def _decode(
-        self, endpoint: str, params: Mapping[str, t.Any], response: requests.Response
+        self,
+        endpoint: str,
+        params: Mapping[str, t.Any],
+        response: requests.Response,
+        body: bytearray,
     ) -> JSON:
         status = response.status_code
-        body = self._scrubber.scrub_bytes(response.content)
+        self._scrubber.scrub_in_place(body)
         if status == 429 or status >= 500:
             raise TransientError(
                 f"HTTP {status} {response.reason or ''}".rstrip(),
@@ -208,13 +261,13 @@ class CanaryApi:
                 "proxy or the console's web interface?); check that `domain`/`base_url` point "
                 "at the console API, https://<domain hash>.canary.tools/api/v1."
             )
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            if status >= 400:
-                data = {}
-            else:
-                raise TransientError("the answer was not complete JSON (truncated?)") from None
+        data = self._parse(endpoint, body)
+        # The parsed answer is all that is needed from here on: a large page's bytes go now.
+        body.clear()
+        if data is None:
+            if status < 400:
+                raise TransientError("the answer was not complete JSON (truncated?)")
+            data = {}
         if not isinstance(data, dict):
             raise UnexpectedResponseError(
                 f"GET {endpoint} answered with JSON that is not an object; check that "
@@ -223,6 +276,42 @@ class CanaryApi:
         if status >= 400 or data.get("result") == "error":
             raise self._refusal(endpoint, params, status, self._message(data))
         return data
+
+    def _parse(self, endpoint: str, body: bytearray) -> t.Any:
+        """The JSON value of a body, None if it is not JSON (truncated, or not JSON at all).
+
+        Text that is not valid Unicode (see `broken_text`) is no reason to refuse a page: it
+        is decoded with replacement characters, and one warning says where.
+        """
+        if len(body) >= LARGE_ANSWER_BYTES and not _SURROGATE_ESCAPE.search(body):
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                # orjson builds a whole document tree before the objects, which costs about
+                # five times a large answer at its peak; the standard parser builds the objects
+                # straight from the text, and the bytes can go before it starts.
+                body.clear()
+                try:
+                    return json.loads(text)
+                except ValueError:
+                    return None
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        repaired = decode_broken_text(body)
+        if repaired is None:
+            return None
+        self._logger.warning(
+            "GET %s: the answer held text that is not valid Unicode (%s), kept with U+FFFD in "
+            "its place%s",
+            endpoint,
+            repaired.describe(),
+            _where(repaired),
+        )
+        return repaired.value
 
     def _refusal(
         self, endpoint: str, params: Mapping[str, t.Any], status: int, message: str
@@ -352,10 +441,31 @@ def _retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def _looks_like_html(response: requests.Response, body: bytes) -> bool:
+def _looks_like_html(response: requests.Response, body: bytearray) -> bool:
     if "html" in response.headers.get("Content-Type", "").lower():
         return True
-    return body.lstrip()[:1] == b"<"
+    return _STARTS_WITH_A_TAG.match(body) is not None
+
+
+_STARTS_WITH_A_TAG = re.compile(rb"\s*<")
+
+
+def _where(repaired: Repaired) -> str:
+    """`" in incidents incident:1, incident:2"`: the objects holding repaired text, if any."""
+    named = []
+    for key, ids in repaired.objects_affected().items():
+        shown = ", ".join(map(str, ids[:MAX_NAMED]))
+        more = f" and {len(ids) - MAX_NAMED} more" if len(ids) > MAX_NAMED else ""
+        named.append(f"{key} {shown}{more}")
+    return f", in {'; '.join(named)}" if named else ""
+
+
+def _is_read_timeout(error: BaseException) -> bool:
+    """Whether a body stopped coming for `request_timeout` (`requests` wraps that in a
+    ConnectionError while it streams a body)."""
+    if isinstance(error, requests.exceptions.Timeout):
+        return True
+    return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in error.args)
 
 
 def _is_name_resolution_failure(error: BaseException) -> bool:

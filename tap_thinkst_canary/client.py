@@ -19,7 +19,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import Stream
 
-from tap_thinkst_canary.errors import CanaryError, SyncStopped
+from tap_thinkst_canary.errors import CanaryError, CursorRejectedError, SyncStopped
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -27,6 +27,11 @@ if t.TYPE_CHECKING:
     from tap_thinkst_canary.api import JSON, CanaryApi
     from tap_thinkst_canary.settings import Settings
     from tap_thinkst_canary.tap import TapThinkstCanary
+
+
+# A console that keeps handing out empty pages, each with a new cursor, would be followed forever:
+# after this many in a row the sync stops. No console pages like that on purpose.
+MAX_EMPTY_PAGES_IN_A_ROW = 20
 
 
 class CanaryStream(Stream, abc.ABC):
@@ -133,10 +138,18 @@ class CanaryStream(Stream, abc.ABC):
     def fetch_pages(self, params: Mapping[str, t.Any], *, part: str = "") -> Iterator[list[JSON]]:
         """The raw objects of every page, a page at a time, logging progress as they come;
         `part` names the slice of the stream being paged, if it is paged in several."""
+        empty_in_a_row = 0
         for number, page in enumerate(self.api.pages(self.path, params), start=1):
             items = page.get(self.records_key) or []
             self._records_fetched += len(items)
             self.log_progress(number, _total_pages(page), part=part)
+            empty_in_a_row = 0 if items else empty_in_a_row + 1
+            if empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW and _next_cursor(page):
+                raise CursorRejectedError(
+                    f"The console answered {empty_in_a_row} pages of {self.path} in a row with "
+                    "no records but a new cursor each time, which may never end; run the sync "
+                    "again later, it resumes from its last state."
+                )
             yield items
 
     def fetch_one(self, params: Mapping[str, t.Any] | None = None) -> JSON:
@@ -178,6 +191,11 @@ def with_console(record_schema: Mapping[str, t.Any]) -> dict[str, t.Any]:
         **record_schema,
         "properties": {"console": CONSOLE_PROPERTY, **record_schema["properties"]},
     }
+
+
+def _next_cursor(page: JSON) -> t.Any:
+    cursor = page.get("cursor")
+    return cursor.get("next") if isinstance(cursor, dict) else None
 
 
 def _total_pages(page: JSON) -> int | None:

@@ -14,6 +14,8 @@ REDACTED = "[REDACTED]"
 # Shorter values are not scrubbed: replacing a two-letter "token" everywhere would mangle every
 # message. The settings refuse such a token before it is ever used.
 MIN_SECRET_LENGTH = 8
+# Past this many tokens in one response body, scrubbing it in place costs more than a copy.
+MAX_IN_PLACE_REPLACEMENTS = 16
 
 
 class TokenScrubber(logging.Filter):
@@ -36,11 +38,21 @@ class TokenScrubber(logging.Filter):
                 text = text.replace(secret, REDACTED)
         return text
 
-    def scrub_bytes(self, body: bytes) -> bytes:
+    def scrub_in_place(self, body: bytearray) -> None:
+        """Scrub a response body without a second copy of it: it can be hundreds of megabytes.
+
+        Each replacement in place moves the rest of the body, which is cheap for the one
+        `next_link` of a page; a body full of the token is rebuilt instead.
+        """
+        redacted = REDACTED.encode()
         for secret in self._bytes:
-            if secret in body:
-                body = body.replace(secret, REDACTED.encode())
-        return body
+            if body.count(secret) > MAX_IN_PLACE_REPLACEMENTS:
+                body[:] = body.replace(secret, redacted)
+                continue
+            start = body.find(secret)
+            while start != -1:
+                body[start : start + len(secret)] = redacted
+                start = body.find(secret, start + len(redacted))
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite a log record so that neither its message nor its traceback holds the token."""

@@ -196,7 +196,13 @@ class AuditTrailStream(CanaryStream):
 
     def _first_day(self, bookmark: AuditBookmark, today: datetime.date) -> datetime.date | None:
         start = self.settings.start_date
-        candidates = [day for day in (bookmark.day, start and start.date()) if day is not None]
+        # A day before any console existed says no more than "from the start": rather than a
+        # request per window of empty years, the search below finds the first entry.
+        candidates = [
+            day
+            for day in (bookmark.day, start and start.date())
+            if day is not None and day >= AUDIT_HISTORY_FLOOR
+        ]
         if candidates:
             return min(max(candidates), today)
         return self._earliest_entry_day(today)

@@ -3,7 +3,8 @@
 Each one listens on 127.0.0.1 only, on a free port, in a background thread:
 
 - `ScriptedConsole`: answers every request with a function of the request (an HTML login page,
-  an "API disabled" body, a console that echoes the token back in its error message...);
+  an "API disabled" body, a console that echoes the token back in its error message, an answer
+  that trickles in a byte at a time...);
 - `ProxyConsole`: forwards to a real simulator, except for the requests it chooses to answer
   itself (a cursor the console rejects on the second page, for example);
 - `TlsConsole`: speaks HTTPS with a self-signed certificate made at test time, so certificate
@@ -49,6 +50,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     #: The status line's reason phrase, if not the standard one.
     reason: str | None = None
+    #: Seconds between one byte of the body and the next: an answer that trickles in.
+    byte_interval: float = 0.0
 
     @classmethod
     def json(cls, value: Any, status: int = 200) -> Reply:
@@ -118,7 +121,16 @@ class _Server:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if not reply.byte_interval:
+                    self.wfile.write(reply.body)
+                    return
+                try:
+                    for position in range(len(reply.body)):
+                        self.wfile.write(reply.body[position : position + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.byte_interval)
+                except OSError:
+                    pass  # the client gave up on the answer, as it should
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

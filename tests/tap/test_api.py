@@ -177,3 +177,52 @@ def test_read_ahead_fetches_one_item_ahead_and_passes_errors_on() -> None:
     with pytest.raises(ConsoleError, match="after the third"):
         next(reader)
     assert produced == [0, 1, 2]
+
+
+def test_text_that_is_not_unicode_is_decoded_with_replacement_characters(
+    requests_mock: requests_mock.Mocker, waits: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    body = (
+        b'{"incidents": [{"id": "incident:1", "user": "a\\ud800b", "pair": "\\ud83d\\udc26"},'
+        b' {"id": "incident:2", "user": "\\\\ud800"},'
+        b' {"id": "incident:3", "password": "p\xffw\\udc00"}],'
+        b' "cursor": {"next": null, "next_link": "?auth_token=' + TOKEN.encode() + b'\xfe"}}'
+    )
+    requests_mock.get(f"{BASE}/incidents/all", content=body)
+    caplog.handler.addFilter(TokenScrubber(TOKEN))
+    page = make_api().get("/incidents/all")
+    first, second, third = page["incidents"]
+    assert first["user"] == "a\ufffdb"
+    assert first["pair"] == "\U0001f426"  # a surrogate pair is a character, kept as it is
+    assert second["user"] == "\\ud800"  # an escaped backslash, then text: nothing broken
+    assert third["password"] == "p\ufffdw\ufffd"
+    assert page["cursor"]["next_link"] == f"?auth_token={REDACTED}\ufffd"
+    assert waits == []  # decoded at the first try, not taken for a truncated answer
+    (warning,) = [record for record in caplog.records if "not valid Unicode" in record.message]
+    assert warning.levelname == "WARNING"
+    assert "2 lone surrogate escapes and 2 invalid UTF-8 sequences" in warning.message
+    assert "in incidents incident:1, incident:3" in warning.message
+    assert TOKEN not in caplog.text
+
+
+def test_a_truncated_answer_with_broken_text_is_still_retried(
+    requests_mock: requests_mock.Mocker, waits: list[float]
+) -> None:
+    requests_mock.get(
+        f"{BASE}/incidents/all",
+        [
+            {"content": b'{"incidents": [{"id": "incident:1", "user": "a\\ud800b\xff"}, {"id'},
+            {"content": b'{"incidents": [{"id": "incident:1", "user": "ab"}]}'},
+        ],
+    )
+    page = make_api().get("/incidents/all")
+    assert page["incidents"] == [{"id": "incident:1", "user": "ab"}]
+    assert len(waits) == 1
+
+
+def test_the_token_is_scrubbed_in_place_however_often_it_comes_back() -> None:
+    scrubber = TokenScrubber(TOKEN)
+    for times in (1, 3, 100):
+        body = bytearray(f"[{TOKEN}]".encode() * times + b"tail")
+        scrubber.scrub_in_place(body)
+        assert body == f"[{REDACTED}]".encode() * times + b"tail"
