@@ -21,9 +21,7 @@ PLUGIN_VENVS = ROOT / ".meltano"
 UNREACHABLE_HUB = "http://127.0.0.1:9/"
 
 STREAMS = tuple(stream_type.name for stream_type in STREAM_TYPES)
-KEYS = {
-    stream_type.name: tuple(stream_type.primary_keys or ()) for stream_type in STREAM_TYPES
-}
+KEYS = {stream_type.name: tuple(stream_type.primary_keys or ()) for stream_type in STREAM_TYPES}
 
 
 def expected_counts(console: Console) -> dict[str, int]:
