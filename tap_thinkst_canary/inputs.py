@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tap_thinkst_canary.errors import ConfigError
+from tap_thinkst_canary.state import InvalidStateError, check_state
 
 FIXES = {
     "--config": "fix it, or point --config at the right file",
@@ -31,6 +32,11 @@ def check_input_files(argv: Sequence[str]) -> None:
             raise _problem(option, path, "holds JSON, but not an object")
         if option == "--catalog" and not _is_catalog(value):
             raise _problem(option, path, "is not a Singer catalog (a list of `streams`)")
+        if option == "--state":
+            try:
+                check_state(value)
+            except InvalidStateError as problem:
+                raise _problem(option, path, str(problem)) from None
 
 
 def _file_arguments(argv: Sequence[str]) -> Iterator[tuple[str, str]]:
