@@ -2,7 +2,8 @@
 
 The SDK reads `--config`, `--state` and `--catalog` files itself and, when one is missing or
 broken, fails with a traceback that does not say which file it was. Checked here first, each
-problem ends in one line that names the file and what to do about it.
+problem ends in one line that names the file and what to do about it. A state file is also
+checked for a state this tap can resume from (`tap_thinkst_canary.state`).
 """
 
 from __future__ import annotations
