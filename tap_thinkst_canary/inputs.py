@@ -2,7 +2,8 @@
 
 The SDK reads `--config`, `--state` and `--catalog` files itself and, when one is missing or
 broken, fails with a traceback that does not say which file it was. Checked here first, each
-problem ends in one line that names the file and what to do about it.
+problem ends in one line that names the file and what to do about it. A state file is also
+checked for a state this tap can resume from (`tap_thinkst_canary.state`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tap_thinkst_canary.errors import ConfigError
+from tap_thinkst_canary.state import InvalidStateError, check_state
 
 FIXES = {
     "--config": "fix it, or point --config at the right file",
@@ -31,6 +33,11 @@ def check_input_files(argv: Sequence[str]) -> None:
             raise _problem(option, path, "holds JSON, but not an object")
         if option == "--catalog" and not _is_catalog(value):
             raise _problem(option, path, "is not a Singer catalog (a list of `streams`)")
+        if option == "--state":
+            try:
+                check_state(value)
+            except InvalidStateError as problem:
+                raise _problem(option, path, str(problem)) from None
 
 
 def _file_arguments(argv: Sequence[str]) -> Iterator[tuple[str, str]]:

@@ -124,12 +124,9 @@ class IncidentsStream(CanaryStream):
 
     def _bookmark(self, context: Context | None) -> int | None:
         value = self.get_starting_replication_key_value(context)
-        # Without a bookmark the SDK hands back `start_date` here, which is not an `updated_id`.
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-        return None
+        # A bookmark is an `updated_id`, checked as the state was loaded; without one, the SDK
+        # hands back `start_date` here.
+        return value if isinstance(value, int) else None
 
 
 class IncidentEventsStream(CanaryStream):
@@ -360,12 +357,11 @@ class AuditBookmark:
 
     @classmethod
     def read(cls, state: dict[str, t.Any]) -> AuditBookmark:
-        try:
-            day = datetime.date.fromisoformat(state[AUDIT_DAY_KEY])
-        except (KeyError, TypeError, ValueError):
+        """The bookmark in the stream's state, whose values were checked as it was loaded."""
+        day = state.get(AUDIT_DAY_KEY)
+        if day is None:
             return cls()
-        after_id = state.get(AUDIT_AFTER_ID_KEY)
-        return cls(day, after_id if isinstance(after_id, int) else None)
+        return cls(datetime.date.fromisoformat(day), state.get(AUDIT_AFTER_ID_KEY))
 
     def write(self, state: dict[str, t.Any]) -> None:
         state[AUDIT_DAY_KEY] = self.day.isoformat() if self.day else None

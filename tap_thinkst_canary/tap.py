@@ -11,9 +11,10 @@ from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from singer_sdk.singerlib import StateMessage
 
 from tap_thinkst_canary.api import CanaryApi
-from tap_thinkst_canary.errors import SyncInterruptedError, SyncStopped
+from tap_thinkst_canary.errors import ConfigError, SyncInterruptedError, SyncStopped
 from tap_thinkst_canary.scrubbing import TokenScrubber
 from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings
+from tap_thinkst_canary.state import InvalidStateError, check_state
 from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.writer import FastSingerWriter
 
@@ -69,6 +70,27 @@ class TapThinkstCanary(Tap):
         if raise_errors:
             _ = self.settings
         return super()._validate_config(raise_errors=raise_errors)
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Resume from `state`, unwrapped from its Singer forms and checked first.
+
+        A state the sync cannot resume from is a `ConfigError`, raised before any request; one
+        that holds nothing of this tap's is said in one warning, since the sync starts over.
+        """
+        try:
+            checked = check_state(state)
+        except InvalidStateError as problem:
+            raise ConfigError(
+                f"Configuration error: the state to resume from {problem}; restore the last "
+                "good state, or start without a state for a full sync."
+            ) from None
+        if checked.starts_over_because:
+            self.logger.warning(
+                "The state to resume from holds nothing of this tap's: %s; the sync starts over "
+                "from the beginning.",
+                checked.starts_over_because,
+            )
+        super().load_state(checked.state)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         # A sync cut short is not a success, whatever the SDK's exit 0 would tell a scheduler.
