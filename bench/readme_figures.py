@@ -43,7 +43,7 @@ def block(results: dict[str, Any], memory: dict[str, Any] | None) -> str:
         f"Measured on {env['date'][:10]} at commit `{env['commit']}`: Python {env['python']}, "
         f"{env['cpus']} CPUs, load average {env['load_average_at_start'][0]} at start; "
         f"{params['incidents']:,} simulated incidents, page size {params['page_size']}, "
-        f"best of {params['repeat']}.",
+        f"median of {params['repeat']} alternating runs of the floor and the tap.",
         "",
         "| run | wall s | CPU s | records | records/s | peak RSS MB | tap/floor (wall) "
         "| requests |",
@@ -60,9 +60,17 @@ def block(results: dict[str, Any], memory: dict[str, Any] | None) -> str:
 
     for label, figures, tap_floor in summary_rows(results):
         row(label, figures, tap_floor)
-    audit = results["audit_backfill"]
+    audit, recording, latency = (
+        results["audit_backfill"],
+        results["recording"],
+        results["latency"],
+    )
     lines += [
         "",
+        f"- Incidents and all streams replay {recording['requests']} recorded answers of the "
+        f"simulator ({recording['megabytes']} MB) from memory; the latency run replays "
+        f"{latency['incidents']:,} incidents at page size {latency['page_size']}, each answer "
+        f"{latency['latency_ms']} ms late ({latency['latency_alone_seconds']} s of latency).",
         f"- CPU time, tap/floor: incidents {results['incidents']['cpu_ratio']}x, all streams "
         f"{results['all_streams']['cpu_ratio']}x.",
         f"- `--about` {results['about_seconds']:.2f} s, `--discover` "

@@ -41,6 +41,8 @@ _INT64_MAX: Final = 2**63 - 1
 _NUMBER_CHARACTERS: Final = frozenset("0123456789+-.eE")
 _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
+# The console's own spellings, looked up before any normalising.
+_EXACT_BOOLEAN_WORDS: Final = {"True": True, "False": False, "true": True, "false": False}
 _MONTHS: Final = {
     name: f"{number:02d}"
     for number, name in enumerate(
@@ -133,6 +135,9 @@ def to_boolean(value: Any) -> Any:
     if value is None:
         return None
     if kind is str:
+        exact = _EXACT_BOOLEAN_WORDS.get(value)
+        if exact is not None:
+            return exact
         word = value.strip().lower()
         if word in _TRUE_WORDS:
             return True
@@ -198,6 +203,12 @@ def to_datetime(value: Any) -> Any:
     (``Tue Apr 14 2020 22:11:18 GMT+0000 (UTC)``).
     """
     kind = type(value)
+    if kind is str:
+        if value[19:] == " UTC+0000" and len(value) == 28:
+            return _from_calendar_text(value)
+        if value.isdigit() and value.isascii():
+            # Whole epoch seconds written as text ('1586338742'), as often as the number.
+            value, kind = int(value), int
     if kind is int:
         minutes, second = divmod(value, 60)
         try:
@@ -205,8 +216,6 @@ def to_datetime(value: Any) -> Any:
         except (ValueError, OverflowError):
             return INVALID
     if kind is str:
-        if value[19:] == " UTC+0000" and len(value) == 28:
-            return _from_calendar_text(value)
         text = value.strip()
         if not text:
             return None
