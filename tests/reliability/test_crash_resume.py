@@ -141,9 +141,9 @@ def test_resume_after_sigkill_completes_the_data(
     repeated = {stream: set(killed.keys(stream)) & set(resumed.keys(stream)) for stream in STREAMS}
     # The page the kill interrupted is the resumed run's first: only it may come twice, its
     # incidents and their events.
-    first_page = {incident_id for (incident_id,) in resumed.keys("incidents")[:PAGE_SIZE]}
-    assert {incident_id for (incident_id,) in repeated["incidents"]} <= first_page
-    assert {incident_id for incident_id, _ in repeated["incident_events"]} <= first_page
+    first_page = {incident_id for (_, incident_id) in resumed.keys("incidents")[:PAGE_SIZE]}
+    assert {incident_id for (_, incident_id) in repeated["incidents"]} <= first_page
+    assert {incident_id for _, incident_id, _ in repeated["incident_events"]} <= first_page
     assert len(audit_days(resumed, repeated["audit_trail"])) <= 1
     for stream in SNAPSHOT_STREAMS:
         assert set(resumed.keys(stream)) == set(clean.keys(stream)), f"{stream} snapshot"
@@ -154,7 +154,7 @@ def audit_days(run: TapRun, ids: set[tuple[object, ...]]) -> set[str]:
     return {
         str(record["timestamp"])[:10]
         for record in run.records_of("audit_trail")
-        if (record["id"],) in ids
+        if (record["console"], record["id"]) in ids
     }
 
 
