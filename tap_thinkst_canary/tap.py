@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import signal
 import typing as t
 from functools import cached_property
 
 from singer_sdk import Stream, Tap
-from singer_sdk.singerlib import StateMessage
 
 from tap_thinkst_canary.api import CanaryApi
-from tap_thinkst_canary.errors import SyncInterruptedError, SyncStopped
+from tap_thinkst_canary.interruption import INTERRUPTION
 from tap_thinkst_canary.scrubbing import TokenScrubber
 from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings
 from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
-    from types import FrameType
-
     from singer_sdk.plugin_base import _ConfigInput
 
 
@@ -61,11 +57,12 @@ class TapThinkstCanary(Tap):
             _ = self.settings
         return super()._validate_config(raise_errors=raise_errors)
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        # A sync cut short is not a success, whatever the SDK's exit 0 would tell a scheduler.
-        # The state goes out unconditionally, so that it is the last message written.
-        self.write_message(StateMessage(value=self.state))
-        raise SyncStopped(SyncInterruptedError(signal.Signals(signum).name, signum))
+    def _setup_signal_handlers(self) -> None:
+        # In place of the SDK's handlers, which write a STATE from inside the handler, in the
+        # middle of whatever message is being written, and exit 0: a sync cut short is not a
+        # success. From here on the tap writes messages, and a signal waits for a safe point.
+        INTERRUPTION.install()
+        INTERRUPTION.messages_begin()
 
     @classmethod
     def invoke(  # type: ignore[override]
