@@ -7,16 +7,33 @@ import os
 import sys
 
 from tap_thinkst_canary.errors import CanaryError, OutputClosedError, SyncStopped
-from tap_thinkst_canary.inputs import check_input_files
-from tap_thinkst_canary.tap import TapThinkstCanary
+from tap_thinkst_canary.interruption import INTERRUPTION
+
+# The tap's own logger (`TapThinkstCanary.name`), named here so that an error can be logged even
+# when the tap itself was never imported.
+LOGGER_NAME = "tap-thinkst-canary"
+# The layout of the SDK's console log lines.
+SDK_LOG_FORMAT = "{asctime:23s} | {levelname:8s} | {name:30s} | {message}"
 
 
 def main() -> None:
     """Run the tap; a problem the user can fix ends it with one line on stderr, no traceback."""
+    # First of all: a signal while the SDK is still being imported ends in one line too.
+    INTERRUPTION.install()
     try:
+        from tap_thinkst_canary.inputs import check_input_files
+        from tap_thinkst_canary.tap import TapThinkstCanary
+
         command = TapThinkstCanary.cli  # building the command also sets up the SDK's logging
         check_input_files(sys.argv[1:])
-        command()
+        try:
+            command()
+        except SystemExit as done:
+            if done.code:
+                raise
+        # A signal that came after the last record: the work is done and its state written,
+        # but the run was asked to stop all the same, and says so.
+        INTERRUPTION.stop_here_if_requested()
     except SyncStopped as stop:
         _exit_with(stop.cause)
     except CanaryError as error:
@@ -28,10 +45,20 @@ def _exit_with(error: CanaryError) -> None:
         # Nobody reads stdout any more: point it at /dev/null, or the interpreter's own final
         # flush would fail again, with a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    logger = logging.getLogger(TapThinkstCanary.name)
+    if not logging.getLogger().handlers:
+        _log_as_the_sdk_does()  # stopped before the command was built
+    logger = logging.getLogger(LOGGER_NAME)
     logger.debug("Where the error below came from:", exc_info=error)
     logger.error("%s", error)
     sys.exit(error.exit_code)
+
+
+def _log_as_the_sdk_does() -> None:
+    """Log lines laid out as the SDK's are, without importing it: the signal that stopped the
+    tap may have left it half-imported, and importing it again could fail."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(SDK_LOG_FORMAT, style="{"))
+    logging.getLogger().addHandler(handler)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 A stream says where its records live (`path`, `records_key`) and how a raw API object becomes a
 record; this class does the rest: requests through the tap's one `CanaryApi` (auth header,
 retries, error bodies, orjson, token scrubbing), cursor paging with progress on stderr,
-checkpoints, and stopping cleanly, state written, when the console refuses to go on.
+checkpoints, and stopping cleanly, state written, when the console refuses to go on or a signal
+asks the sync to stop (see `interruption`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ from collections.abc import Generator, Iterable, Iterator, Mapping
 from functools import cached_property
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.streams import Stream
 
-from tap_thinkst_canary.errors import CanaryError, CursorRejectedError, SyncStopped
+from tap_thinkst_canary.errors import (
+    CanaryError,
+    CursorRejectedError,
+    SyncInterrupted,
+    SyncStopped,
+)
+from tap_thinkst_canary.interruption import INTERRUPTION
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -79,6 +86,12 @@ class CanaryStream(Stream, abc.ABC):
                 record["console"] = console
                 self._records_emitted += 1
                 yield record
+                # The SDK asks for the next record once this one is written and counted in the
+                # state: a point where a signal's stop cuts nothing.
+                INTERRUPTION.stop_here_if_requested()
+        except SyncInterrupted as stop:
+            self.checkpoint(last=True)
+            raise SyncStopped(stop.cause) from None
         except CanaryError as error:
             # Everything emitted so far has been processed: make the state say so, then stop.
             self.checkpoint()
@@ -120,13 +133,18 @@ class CanaryStream(Stream, abc.ABC):
     def _some_property_deselected(self) -> bool:
         return not all(self.mask.values())
 
-    def checkpoint(self) -> None:
-        """Write a STATE message now, covering every record emitted so far.
+    def checkpoint(self, *, last: bool = False) -> None:
+        """Write a STATE message now, covering every record emitted so far; if it is the `last`
+        message, even a state unchanged since the previous one, so that it ends the output.
 
         In BATCH mode the SDK writes the state itself, right after each batch is delivered:
         a state written between two batches could claim records still sitting in a file.
         """
-        if self.get_batch_config(self.config) is None:
+        if self.get_batch_config(self.config) is not None:
+            return
+        if last:
+            self._canary_tap.write_message(StateMessage(value=self.tap_state))
+        else:
             self._canary_tap.state_writer.write_state(self.tap_state)
 
     def first_page_params(self, **params: t.Any) -> dict[str, t.Any]:
@@ -139,7 +157,12 @@ class CanaryStream(Stream, abc.ABC):
         """The raw objects of every page, a page at a time, logging progress as they come;
         `part` names the slice of the stream being paged, if it is paged in several."""
         empty_in_a_row = 0
-        for number, page in enumerate(self.api.pages(self.path, params), start=1):
+        pages = self.api.pages(self.path, params)
+        for number in itertools.count(1):
+            with INTERRUPTION.stoppable_wait():
+                page = next(pages, None)
+            if page is None:
+                return
             items = page.get(self.records_key) or []
             self._records_fetched += len(items)
             self.log_progress(number, _total_pages(page), part=part)
@@ -154,10 +177,15 @@ class CanaryStream(Stream, abc.ABC):
 
     def fetch_one(self, params: Mapping[str, t.Any] | None = None) -> JSON:
         """The whole answer of an endpoint that does not page."""
-        page = self.api.get(self.path, params or {})
+        page = self.answer(params)
         self._records_fetched += len(page.get(self.records_key) or [])
         self.log_progress(1, 1)
         return page
+
+    def answer(self, params: Mapping[str, t.Any] | None = None) -> JSON:
+        """The console's answer to one GET of this stream's endpoint, as the API gives it."""
+        with INTERRUPTION.stoppable_wait():
+            return self.api.get(self.path, params or {})
 
     def in_selected_flock(self, record: Mapping[str, t.Any]) -> bool:
         """Whether a record belongs to the flock that `flock_id` restricts the sync to."""

@@ -78,3 +78,12 @@ class SyncStopped(BaseException):
     def __init__(self, cause: CanaryError) -> None:
         super().__init__(str(cause))
         self.cause = cause
+
+
+class SyncInterrupted(SyncStopped):
+    """A signal's stop, raised at a safe point: the stream it stops writes the state first."""
+
+    cause: SyncInterruptedError
+
+    def __init__(self, cause: SyncInterruptedError) -> None:
+        super().__init__(cause)

@@ -247,7 +247,7 @@ class AuditTrailStream(CanaryStream):
 
     def _probe_before(self, day: datetime.date) -> AuditProbe:
         params = self.first_page_params(end_date=day.isoformat(), limit=self.settings.page_size)
-        page = self.api.get(self.path, params)
+        page = self.answer(params)
         raw_entries = page.get(self.records_key) or []
         days = [_utc_day(audit_record(raw), raw) for raw in raw_entries]
         return AuditProbe(

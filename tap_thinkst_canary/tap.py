@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import signal
 import typing as t
 from functools import cached_property
 
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
-from singer_sdk.singerlib import StateMessage
 
 from tap_thinkst_canary.api import CanaryApi
-from tap_thinkst_canary.errors import ConfigError, SyncInterruptedError, SyncStopped
+from tap_thinkst_canary.errors import ConfigError
+from tap_thinkst_canary.interruption import INTERRUPTION
 from tap_thinkst_canary.scrubbing import TokenScrubber
 from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings
 from tap_thinkst_canary.state import InvalidStateError, check_state
@@ -19,8 +18,6 @@ from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
-    from types import FrameType
-
     from singer_sdk.plugin_base import _ConfigInput
 
 
@@ -92,11 +89,12 @@ class TapThinkstCanary(Tap):
             )
         super().load_state(checked.state)
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        # A sync cut short is not a success, whatever the SDK's exit 0 would tell a scheduler.
-        # The state goes out unconditionally, so that it is the last message written.
-        self.write_message(StateMessage(value=self.state))
-        raise SyncStopped(SyncInterruptedError(signal.Signals(signum).name, signum))
+    def _setup_signal_handlers(self) -> None:
+        # In place of the SDK's handlers, which write a STATE from inside the handler, in the
+        # middle of whatever message is being written, and exit 0: a sync cut short is not a
+        # success. From here on the tap writes messages, and a signal waits for a safe point.
+        INTERRUPTION.install()
+        INTERRUPTION.messages_begin()
 
     @classmethod
     def invoke(  # type: ignore[override]

@@ -6,6 +6,9 @@ other message (SCHEMA, STATE, ACTIVATE_VERSION) and whenever enough have piled u
 one guarantee a target relies on: when it reads a STATE, every record that state covers has
 already reached it. Records written after the last STATE may be lost if the process is killed,
 and that is fine: the state does not claim them, so the next run emits them again.
+
+Nothing writes here from a signal handler (see `interruption`): a message is always written
+whole, and once.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         binary = getattr(stdout, "buffer", None)
         try:
             if binary is not None:
-                binary.write(data)
+                _write_all(binary, data)
                 binary.flush()
             else:
                 stdout.write(data.decode())
@@ -82,3 +85,13 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
                     "says why. Nothing after the last state it received was lost."
                 )
             ) from None
+
+
+def _write_all(binary: t.BinaryIO, data: bytes | bytearray) -> None:
+    """Write all of `data`: unbuffered (PYTHONUNBUFFERED), stdout writes straight to the pipe,
+    and a write that a signal interrupts, once part of it is in the pipe, says how much went."""
+    with memoryview(data) as whole:
+        done = 0
+        while done < len(whole):
+            with whole[done:] as rest:
+                done += binary.write(rest)

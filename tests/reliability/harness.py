@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,26 @@ class RequestKill:
     def __str__(self) -> str:
         where = self.path or "any endpoint"
         return f"{signal.Signals(self.signum).name} during request {self.nth} to {where}"
+
+
+@dataclass(frozen=True)
+class SlowReader:
+    """A target that takes `chunk_bytes` of the tap's output at a time and pauses after each,
+    as a loader busy with its database does: the pipe fills, and the tap's writes block."""
+
+    chunk_bytes: int = 4096
+    pause_seconds: float = 0.004
+
+
+@dataclass(frozen=True)
+class SignalAfterBytes:
+    """Send `signum` to the tap once its reader has received `nth_byte` bytes (0: at once)."""
+
+    signum: int
+    nth_byte: int
+
+    def __str__(self) -> str:
+        return f"{signal.Signals(self.signum).name} after byte {self.nth_byte}"
 
 
 @contextlib.contextmanager
@@ -207,6 +228,8 @@ def run_tap(
     kill_at: KillPoint | None = None,
     stop_reading_after: int | None = None,
     on_start: Callable[[int], None] | None = None,
+    read_slowly: SlowReader | None = None,
+    signal_at: SignalAfterBytes | None = None,
     frozen_now: datetime.datetime | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 180,
@@ -219,9 +242,10 @@ def run_tap(
     target downstream would read it. `on_start` receives the tap's pid (to kill it from
     elsewhere, e.g. from a console handler while the tap waits for its answer).
     `stop_reading_after` closes the tap's stdout after that many lines, as a dying target would.
-    `frozen_now`
-    stops the tap's clock at that instant. `singer_output=False` is for commands whose stdout is
-    not Singer messages (`--discover`).
+    `read_slowly` reads stdout as that slow target would, and `signal_at` signals the tap once
+    that much of it has been read. `frozen_now` stops the tap's clock at that instant.
+    `singer_output=False` is for commands whose stdout is not Singer messages (`--discover`),
+    or not to be trusted to be.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     command = [str(TAP_EXECUTABLE), "--config", str(write_json(workdir / "config.json", config))]
@@ -249,7 +273,10 @@ def run_tap(
         watchdog = threading.Timer(timeout, _kill_on_timeout, args=(process, timed_out))
         watchdog.start()
         try:
-            stdout = _read_stdout(process, kill_at, stop_reading_after)
+            if read_slowly is not None:
+                stdout = _read_slowly(process, read_slowly, signal_at)
+            else:
+                stdout = _read_stdout(process, kill_at, stop_reading_after)
             returncode = process.wait()
         finally:
             watchdog.cancel()
@@ -293,6 +320,25 @@ def _read_stdout(
                 sigkill(process.pid)
                 sent = True
     return b"".join(chunks).decode("utf-8")
+
+
+def _read_slowly(
+    process: subprocess.Popen[bytes], reader: SlowReader, signal_at: SignalAfterBytes | None
+) -> str:
+    assert process.stdout is not None
+    descriptor = process.stdout.fileno()
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        if signal_at is not None and received >= signal_at.nth_byte:
+            sigkill(process.pid, signal_at.signum)
+            signal_at = None
+        chunk = os.read(descriptor, reader.chunk_bytes)
+        if not chunk:
+            return b"".join(chunks).decode("utf-8")
+        chunks.append(chunk)
+        received += len(chunk)
+        time.sleep(reader.pause_seconds)
 
 
 def sigkill(pid: int, signum: int = signal.SIGKILL) -> None:
