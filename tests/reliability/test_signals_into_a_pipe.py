@@ -10,7 +10,8 @@ The moments are drawn with a fixed seed, as a number of bytes the target has rea
 is sent, anywhere in the sync but its last two pipefuls (then the tap may have written everything
 and be gone). Each signal is tried with Python's own output buffer and without it
 (PYTHONUNBUFFERED), which fail differently when a write is re-entered. Start-up, before the tap
-writes anything, is tried too: while it imports and builds its command line, and during `/ping`.
+writes anything, is tried too: while it imports and builds its command line, and during `/ping`;
+and so is a signal while the tap waits for a page the console is slow to send.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ SMALL_CONSOLE: dict[str, Any] = {
     "tokens": 20,
 }
 SLOW_READER = SlowReader(chunk_bytes=4096, pause_seconds=0.004)
+# The console takes this long over a page, and the signal comes this far into the wait.
+SLOW_PAGE_SECONDS = 40
+SIGNAL_INTO_SLOW_PAGE_SECONDS = 1.5
 # Importing the SDK and building the command line take about this long after the tap's handlers
 # are installed.
 START_UP_SECONDS = 0.6
@@ -153,6 +157,37 @@ def test_a_signal_during_start_up_ends_in_one_line(
     failed = {name: found for name, found in problems.items() if found}
     report = "\n".join(f"{name}: {'; '.join(found)}" for name, found in failed.items())
     assert not failed, f"{len(failed)} of {len(problems)} signals at start-up:\n{report}"
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+def test_a_signal_while_a_page_is_slow_to_come_stops_the_wait_at_once(
+    signum: signal.Signals, small_console: Console, small_clean_sync: TapRun, tmp_path: Path
+) -> None:
+    """The main thread waits for the read-ahead thread's page: the signal ends the wait, and the
+    request still in flight is abandoned; the tap does not wait for the answer."""
+    slow_page = RequestKill(
+        "/incidents/all",
+        2,
+        signum,
+        hold_seconds=SLOW_PAGE_SECONDS,
+        signal_after_seconds=SIGNAL_INTO_SLOW_PAGE_SECONDS,
+    )
+    with simulator(small_console) as sim:
+        # Long enough for the tap to keep waiting, rather than give up on the page and retry.
+        config = tap_config(sim.base_url, request_timeout=2 * SLOW_PAGE_SECONDS)
+        started = time.monotonic()
+        with killing_during(sim, slow_page) as on_start:
+            run = sync(config, tmp_path / "stopped", on_start=on_start, singer_output=False)
+        took = time.monotonic() - started
+        stopped, problems = _stop_problems(run, signum)
+        resumed = sync(config, tmp_path / "resumed", state=stopped.last_state)
+
+    assert not problems, problems
+    assert took < SLOW_PAGE_SECONDS / 2, f"the tap waited for the slow page: {took:.1f} s"
+    assert not _resume_problems(stopped, resumed, small_clean_sync)
+    # The first page was done: its incidents are in the state the sync resumes from.
+    assert stopped.last_state is not None
+    assert stopped.last_state["bookmarks"]["incidents"].get("replication_key_value")
 
 
 def _draw_trials(clean_bytes: int) -> list[Trial]:
