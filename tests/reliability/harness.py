@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
 import itertools
 import json
 import os
@@ -73,10 +74,16 @@ class RequestKill:
 @dataclass(frozen=True)
 class SlowReader:
     """A target that takes `chunk_bytes` of the tap's output at a time and pauses after each,
-    as a loader busy with its database does: the pipe fills, and the tap's writes block."""
+    as a loader busy with its database does: the pipe fills, and the tap's writes block.
+
+    The pipe holds `pipe_bytes` (Linux's default is 64 KiB): the less it holds, the closer the
+    tap's writing follows the reading, so that a signal sent after the reader has read a given
+    byte lands while the tap is still writing, even near the end of its output.
+    """
 
     chunk_bytes: int = 4096
     pause_seconds: float = 0.004
+    pipe_bytes: int = 4096
 
 
 @dataclass(frozen=True)
@@ -337,6 +344,7 @@ def _read_slowly(
 ) -> str:
     assert process.stdout is not None
     descriptor = process.stdout.fileno()
+    fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, reader.pipe_bytes)
     chunks: list[bytes] = []
     received = 0
     while True:

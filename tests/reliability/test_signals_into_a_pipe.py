@@ -7,8 +7,9 @@ lines only, a STATE last, and the tap must end with 128 + the signal and one ERR
 resumed from that state must complete the data.
 
 The moments are drawn with a fixed seed, as a number of bytes the target has read when the signal
-is sent, anywhere in the sync but its last two pipefuls (then the tap may have written everything
-and be gone). Each signal is tried with Python's own output buffer and without it
+is sent, anywhere in the sync but its last few KiB: the pipe is made to hold one page only, so
+the tap is at most that far ahead of its reader, and certainly still writing when the signal
+lands. Each signal is tried with Python's own output buffer and without it
 (PYTHONUNBUFFERED), which fail differently when a write is re-entered. Start-up, before the tap
 writes anything, is tried too: while it imports and builds its command line, and during `/ping`;
 and so is a signal while the tap waits for a page the console is slow to send.
@@ -17,7 +18,6 @@ and so is a signal while the tap waits for a page the console is slow to send.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import threading
@@ -57,8 +57,6 @@ BUFFERINGS: dict[str, dict[str, str]] = {
 }
 TRIALS_PER_SIGNAL_AND_BUFFERING = 13  # 52 signals in all
 START_UP_TRIALS_PER_SIGNAL = 4
-# Linux's default pipe capacity: the tap can be this far ahead of what its reader has read.
-PIPE_CAPACITY = 64 * 1024
 # Small enough to sync in about a second, with many pages and many STATE messages.
 SMALL_CONSOLE: dict[str, Any] = {
     "incidents": 60,
@@ -66,7 +64,7 @@ SMALL_CONSOLE: dict[str, Any] = {
     "big_incident_events": 300,
     "tokens": 20,
 }
-SLOW_READER = SlowReader(chunk_bytes=4096, pause_seconds=0.004)
+SLOW_READER = SlowReader(chunk_bytes=4096, pause_seconds=0.004, pipe_bytes=4096)
 # The console takes this long over a page, and the signal comes this far into the wait.
 SLOW_PAGE_SECONDS = 40
 SIGNAL_INTO_SLOW_PAGE_SECONDS = 1.5
@@ -192,7 +190,9 @@ def test_a_signal_while_a_page_is_slow_to_come_stops_the_wait_at_once(
 
 def _draw_trials(clean_bytes: int) -> list[Trial]:
     rng = random.Random(SEED)
-    last_safe_byte = clean_bytes - 2 * PIPE_CAPACITY
+    # When the signal is sent, the reader has read less than a chunk past the chosen byte, and
+    # the tap has written at most a pipeful past that: it has more to write yet.
+    last_safe_byte = clean_bytes - 2 * (SLOW_READER.chunk_bytes + SLOW_READER.pipe_bytes)
     return [
         Trial(SignalAfterBytes(signum, rng.randrange(1, last_safe_byte)), buffering)
         for signum in SIGNALS
@@ -312,19 +312,3 @@ def _catches(pid: int, signum: int) -> bool:
         if line.startswith("SigCgt:"):
             return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
     return False
-
-
-def test_pipe_capacity_is_what_the_trials_assume() -> None:
-    read_end, write_end = os.pipe()
-    try:
-        os.set_blocking(write_end, False)
-        written = 0
-        try:
-            while True:
-                written += os.write(write_end, b"x" * 4096)
-        except BlockingIOError:
-            pass
-    finally:
-        os.close(read_end)
-        os.close(write_end)
-    assert written <= PIPE_CAPACITY
