@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from singer_sdk.singerlib import RecordMessage
 
 from canary_simulator import Console
+from tap_thinkst_canary.writer import FastSingerWriter
 
 from .harness import (
     Message,
@@ -312,3 +314,34 @@ def _catches(pid: int, signum: int) -> bool:
         if line.startswith("SigCgt:"):
             return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
     return False
+
+
+class _ShortWritingStdout:
+    """An unbuffered stdout whose writes take at most `limit` bytes, as a raw pipe does when a
+    signal arrives in the middle of a write."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.received = bytearray()
+        self.buffer = self
+
+    def write(self, data: bytes) -> int:
+        taken = bytes(data[: self.limit])
+        self.received += taken
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_write_that_takes_part_of_the_data_is_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = _ShortWritingStdout(limit=1000)
+    monkeypatch.setattr("sys.stdout", stdout)
+    writer = FastSingerWriter()
+    records = [{"id": number, "text": "x" * 700} for number in range(400)]
+    for record in records:
+        writer.write_message(RecordMessage(stream="s", record=record))
+    writer.write_out()
+
+    lines = bytes(stdout.received).decode().splitlines()
+    assert [json.loads(line)["record"] for line in lines] == records
