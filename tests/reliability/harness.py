@@ -3,7 +3,8 @@
 The reliability suite, the benchmark and the end-to-end tests all need the same few things: run
 `tap-thinkst-canary` in a subprocess against a console, parse its Singer messages, find the state
 to resume with, reduce the output to a set of (stream, primary key) pairs, measure the process's
-peak memory, and kill it with SIGKILL at a chosen point. They live here, once.
+peak memory, read its output as a slow target would, and kill or signal it at a chosen point.
+They live here, once.
 
 Every run starts with the `sitecustomize` in `tap_site/`: a network guard that lets the tap reach
 loopback addresses only, so no test can ever contact a real console and an unknown host name
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
 import itertools
 import json
 import os
@@ -52,11 +54,17 @@ class KillPoint:
 
 @dataclass(frozen=True)
 class RequestKill:
-    """Signal the tap while it waits for its `nth` request to `path` (any path if None)."""
+    """Signal the tap while it waits for its `nth` request to `path` (any path if None).
+
+    `hold_seconds` keeps the answer back that long after the request arrives, and the signal is
+    sent `signal_after_seconds` into that wait: a console slow to answer.
+    """
 
     path: str | None
     nth: int
     signum: int = signal.SIGKILL
+    hold_seconds: float = 0.0
+    signal_after_seconds: float = 0.0
 
     def __str__(self) -> str:
         where = self.path or "any endpoint"
@@ -66,10 +74,16 @@ class RequestKill:
 @dataclass(frozen=True)
 class SlowReader:
     """A target that takes `chunk_bytes` of the tap's output at a time and pauses after each,
-    as a loader busy with its database does: the pipe fills, and the tap's writes block."""
+    as a loader busy with its database does: the pipe fills, and the tap's writes block.
+
+    The pipe holds `pipe_bytes` (Linux's default is 64 KiB): the less it holds, the closer the
+    tap's writing follows the reading, so that a signal sent after the reader has read a given
+    byte lands while the tap is still writing, even near the end of its output.
+    """
 
     chunk_bytes: int = 4096
     pause_seconds: float = 0.004
+    pipe_bytes: int = 4096
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,11 @@ def killing_during(sim: Any, kill: RequestKill) -> Iterator[Callable[[int], None
         def answer_or_kill(params: dict[str, str]) -> bytes:
             if kill.path in (None, path):
                 with lock:
-                    if next(counter) == kill.nth:
-                        sigkill(pid[0], kill.signum)
+                    chosen = next(counter) == kill.nth
+                if chosen:
+                    time.sleep(kill.signal_after_seconds)
+                    sigkill(pid[0], kill.signum)
+                    time.sleep(max(kill.hold_seconds - kill.signal_after_seconds, 0.0))
             return answer(params)
 
         return answer_or_kill
@@ -327,6 +344,7 @@ def _read_slowly(
 ) -> str:
     assert process.stdout is not None
     descriptor = process.stdout.fileno()
+    fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, reader.pipe_bytes)
     chunks: list[bytes] = []
     received = 0
     while True:

@@ -7,16 +7,17 @@ lines only, a STATE last, and the tap must end with 128 + the signal and one ERR
 resumed from that state must complete the data.
 
 The moments are drawn with a fixed seed, as a number of bytes the target has read when the signal
-is sent, anywhere in the sync but its last two pipefuls (then the tap may have written everything
-and be gone). Each signal is tried with Python's own output buffer and without it
+is sent, anywhere in the sync but its last few KiB: the pipe is made to hold one page only, so
+the tap is at most that far ahead of its reader, and certainly still writing when the signal
+lands. Each signal is tried with Python's own output buffer and without it
 (PYTHONUNBUFFERED), which fail differently when a write is re-entered. Start-up, before the tap
-writes anything, is tried too: while it imports and builds its command line, and during `/ping`.
+writes anything, is tried too: while it imports and builds its command line, and during `/ping`;
+and so is a signal while the tap waits for a page the console is slow to send.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import threading
@@ -28,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from singer_sdk.singerlib import RecordMessage
 
 from canary_simulator import Console
+from tap_thinkst_canary.writer import FastSingerWriter
 
 from .harness import (
     Message,
@@ -56,8 +59,6 @@ BUFFERINGS: dict[str, dict[str, str]] = {
 }
 TRIALS_PER_SIGNAL_AND_BUFFERING = 13  # 52 signals in all
 START_UP_TRIALS_PER_SIGNAL = 4
-# Linux's default pipe capacity: the tap can be this far ahead of what its reader has read.
-PIPE_CAPACITY = 64 * 1024
 # Small enough to sync in about a second, with many pages and many STATE messages.
 SMALL_CONSOLE: dict[str, Any] = {
     "incidents": 60,
@@ -65,7 +66,10 @@ SMALL_CONSOLE: dict[str, Any] = {
     "big_incident_events": 300,
     "tokens": 20,
 }
-SLOW_READER = SlowReader(chunk_bytes=4096, pause_seconds=0.004)
+SLOW_READER = SlowReader(chunk_bytes=4096, pause_seconds=0.004, pipe_bytes=4096)
+# The console takes this long over a page, and the signal comes this far into the wait.
+SLOW_PAGE_SECONDS = 40
+SIGNAL_INTO_SLOW_PAGE_SECONDS = 1.5
 # Importing the SDK and building the command line take about this long after the tap's handlers
 # are installed.
 START_UP_SECONDS = 0.6
@@ -155,9 +159,42 @@ def test_a_signal_during_start_up_ends_in_one_line(
     assert not failed, f"{len(failed)} of {len(problems)} signals at start-up:\n{report}"
 
 
+@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+def test_a_signal_while_a_page_is_slow_to_come_stops_the_wait_at_once(
+    signum: signal.Signals, small_console: Console, small_clean_sync: TapRun, tmp_path: Path
+) -> None:
+    """The main thread waits for the read-ahead thread's page: the signal ends the wait, and the
+    request still in flight is abandoned; the tap does not wait for the answer."""
+    slow_page = RequestKill(
+        "/incidents/all",
+        2,
+        signum,
+        hold_seconds=SLOW_PAGE_SECONDS,
+        signal_after_seconds=SIGNAL_INTO_SLOW_PAGE_SECONDS,
+    )
+    with simulator(small_console) as sim:
+        # Long enough for the tap to keep waiting, rather than give up on the page and retry.
+        config = tap_config(sim.base_url, request_timeout=2 * SLOW_PAGE_SECONDS)
+        started = time.monotonic()
+        with killing_during(sim, slow_page) as on_start:
+            run = sync(config, tmp_path / "stopped", on_start=on_start, singer_output=False)
+        took = time.monotonic() - started
+        stopped, problems = _stop_problems(run, signum)
+        resumed = sync(config, tmp_path / "resumed", state=stopped.last_state)
+
+    assert not problems, problems
+    assert took < SLOW_PAGE_SECONDS / 2, f"the tap waited for the slow page: {took:.1f} s"
+    assert not _resume_problems(stopped, resumed, small_clean_sync)
+    # The first page was done: its incidents are in the state the sync resumes from.
+    assert stopped.last_state is not None
+    assert stopped.last_state["bookmarks"]["incidents"].get("replication_key_value")
+
+
 def _draw_trials(clean_bytes: int) -> list[Trial]:
     rng = random.Random(SEED)
-    last_safe_byte = clean_bytes - 2 * PIPE_CAPACITY
+    # When the signal is sent, the reader has read less than a chunk past the chosen byte, and
+    # the tap has written at most a pipeful past that: it has more to write yet.
+    last_safe_byte = clean_bytes - 2 * (SLOW_READER.chunk_bytes + SLOW_READER.pipe_bytes)
     return [
         Trial(SignalAfterBytes(signum, rng.randrange(1, last_safe_byte)), buffering)
         for signum in SIGNALS
@@ -279,17 +316,32 @@ def _catches(pid: int, signum: int) -> bool:
     return False
 
 
-def test_pipe_capacity_is_what_the_trials_assume() -> None:
-    read_end, write_end = os.pipe()
-    try:
-        os.set_blocking(write_end, False)
-        written = 0
-        try:
-            while True:
-                written += os.write(write_end, b"x" * 4096)
-        except BlockingIOError:
-            pass
-    finally:
-        os.close(read_end)
-        os.close(write_end)
-    assert written <= PIPE_CAPACITY
+class _ShortWritingStdout:
+    """An unbuffered stdout whose writes take at most `limit` bytes, as a raw pipe does when a
+    signal arrives in the middle of a write."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.received = bytearray()
+        self.buffer = self
+
+    def write(self, data: bytes) -> int:
+        taken = bytes(data[: self.limit])
+        self.received += taken
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_write_that_takes_part_of_the_data_is_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = _ShortWritingStdout(limit=1000)
+    monkeypatch.setattr("sys.stdout", stdout)
+    writer = FastSingerWriter()
+    records = [{"id": number, "text": "x" * 700} for number in range(400)]
+    for record in records:
+        writer.write_message(RecordMessage(stream="s", record=record))
+    writer.write_out()
+
+    lines = bytes(stdout.received).decode().splitlines()
+    assert [json.loads(line)["record"] for line in lines] == records
