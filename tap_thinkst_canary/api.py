@@ -13,7 +13,6 @@ import email.utils
 import itertools
 import json
 import logging
-import queue
 import random
 import re
 import threading
@@ -43,7 +42,7 @@ from tap_thinkst_canary.errors import (
 
 if t.TYPE_CHECKING:
     from tap_thinkst_canary.scrubbing import TokenScrubber
-    from tap_thinkst_canary.settings import Settings
+    from tap_thinkst_canary.settings import ConsoleSettings, Settings
 
 JSON = dict[str, t.Any]
 
@@ -86,14 +85,15 @@ class CanaryApi:
 
     def __init__(
         self,
+        console: ConsoleSettings,
         settings: Settings,
         scrubber: TokenScrubber,
         logger: logging.Logger,
         *,
         user_agent: str = "tap-thinkst-canary",
     ) -> None:
-        self._base_url = settings.base_url
-        self._host = urlsplit(settings.base_url).hostname or settings.base_url
+        self._base_url = console.base_url
+        self._host = urlsplit(console.base_url).hostname or console.base_url
         self._timeout = settings.request_timeout
         self._max_tries = settings.max_tries
         self._max_retry_wait = settings.max_retry_wait
@@ -102,7 +102,7 @@ class CanaryApi:
         self._session = requests.Session()
         self._session.headers.update(
             {
-                "X-Canary-Auth-Token": settings.auth_token,
+                "X-Canary-Auth-Token": console.auth_token,
                 "Accept": "application/json",
                 "User-Agent": user_agent,
             }
@@ -131,14 +131,7 @@ class CanaryApi:
 
     def pages(self, endpoint: str, params: Mapping[str, t.Any]) -> Iterator[JSON]:
         """Every page of a cursor-paged endpoint: the first asked for with `params`, the rest
-        with the `cursor` value alone, which carries the original filters.
-
-        Each page is fetched in the background while the caller works on the one before, so
-        the console's response time and the tap's own work overlap instead of adding up.
-        """
-        return read_ahead(self._pages(endpoint, params))
-
-    def _pages(self, endpoint: str, params: Mapping[str, t.Any]) -> Iterator[JSON]:
+        with the `cursor` value alone, which carries the original filters."""
         seen: set[str] = set()
         page = self.get(endpoint, params)
         while True:
@@ -388,42 +381,6 @@ class CanaryApi:
             details.get("tries", 0) + 1,
             self._max_tries,
         )
-
-
-_T = t.TypeVar("_T")
-
-
-def read_ahead(items: Iterator[_T]) -> Iterator[_T]:
-    """`items`, each one produced by a worker thread while the caller handles the one before.
-
-    The worker stays exactly one item ahead and only ever runs when asked, so it makes the same
-    requests as a plain loop would, plus at most one if the caller stops early. An exception
-    raised while producing an item is raised to the caller in its place.
-    """
-    wanted: queue.SimpleQueue[bool] = queue.SimpleQueue()
-    produced: queue.SimpleQueue[tuple[bool, t.Any]] = queue.SimpleQueue()
-
-    def work() -> None:
-        while wanted.get():
-            try:
-                produced.put((True, next(items)))
-            except BaseException as error:  # handed to the caller, whatever it is
-                produced.put((False, error))
-                return
-
-    threading.Thread(target=work, name="canary-read-ahead", daemon=True).start()
-    wanted.put(True)
-    try:
-        while True:
-            ok, value = produced.get()
-            if not ok:
-                if isinstance(value, StopIteration):
-                    return
-                raise value
-            wanted.put(True)
-            yield value
-    finally:
-        wanted.put(False)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -1,19 +1,33 @@
 """The base of every stream: what each of them needs, written once.
 
-A stream says where its records live (`path`, `records_key`) and how a raw API object becomes a
-record; this class does the rest: requests through the tap's one `CanaryApi` (auth header,
-retries, error bodies, orjson, token scrubbing), cursor paging with progress on stderr,
-checkpoints, and stopping cleanly, state written, when the console refuses to go on or a signal
-asks the sync to stop (see `interruption`).
+A stream says where its records live and how a raw API object becomes a record; this class does
+the rest, for every console of the sync:
+
+- one partition per console, so each console keeps its own bookmarks in the state, and every
+  record carries its `console`, the first part of every primary key;
+- the access check, as the first request of the sync;
+- fetching: a worker thread per console (at most `max_parallel_consoles` at once) asks the
+  console for its pages and turns them into records, while the main thread writes the records
+  of the console before it. The records of one console keep their order;
+- bookmarks: a stream hands out pages, each with the bookmark it completes; this class writes
+  that bookmark into the console's state and checkpoints, in the main thread, after the page's
+  records are written, so a STATE never claims a record not yet written;
+- stopping cleanly, state written, when a console refuses to go on (the other consoles go on)
+  or a signal asks the sync to stop (see `interruption`).
 """
 
 from __future__ import annotations
 
 import abc
 import datetime
+import functools
 import itertools
+import queue
+import threading
 import typing as t
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -31,18 +45,31 @@ from tap_thinkst_canary.interruption import INTERRUPTION
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_thinkst_canary.api import JSON, CanaryApi
+    from tap_thinkst_canary.api import JSON
+    from tap_thinkst_canary.consoles import Console
     from tap_thinkst_canary.settings import Settings
     from tap_thinkst_canary.tap import TapThinkstCanary
 
+Row = dict[str, t.Any]
 
 # A console that keeps handing out empty pages, each with a new cursor, would be followed forever:
 # after this many in a row the sync stops. No console pages like that on purpose.
 MAX_EMPTY_PAGES_IN_A_ROW = 20
 
 
+@dataclass
+class Page:
+    """Records to write together, and the bookmark that holds once they are written: the keys
+    to set in the console's state for the stream (none for a snapshot)."""
+
+    records: list[Row]
+    bookmark: Mapping[str, t.Any] | None = None
+    #: Whether the stream's children (incident events) come from these records.
+    has_children: bool = False
+
+
 class CanaryStream(Stream, abc.ABC):
-    """A stream of one Canary Console API endpoint."""
+    """A stream of the Canary Console API, synced from every console of the sync."""
 
     # Records come out of the data model already typed for the schema: checking them again,
     # field by field, would be the most expensive thing the tap does.
@@ -62,76 +89,199 @@ class CanaryStream(Stream, abc.ABC):
     def __init__(self, tap: TapThinkstCanary) -> None:
         super().__init__(tap=tap, schema=with_console(self.record_schema))
         self._canary_tap = tap
-        self._records_fetched = 0
-        self._records_emitted = 0
-
-    @property
-    def api(self) -> CanaryApi:
-        return self._canary_tap.api
+        self._fetched: Counter[str] = Counter()
+        self._emitted: Counter[str] = Counter()
+        self._feeds: dict[str, Feed] = {}
+        #: The page whose records are being written, for the children to expand.
+        self.page_in_hand: Page | None = None
 
     @property
     def settings(self) -> Settings:
         return self._canary_tap.settings
 
-    # The SDK calls this; streams implement `records`.
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        records: Iterable[dict[str, t.Any]] = self.records(context)
-        if self.ABORT_AT_RECORD_COUNT is not None:
-            # A dry run (`--test`) wants this many records. Stopping at them is a success; the
-            # SDK, left to abort the stream itself, would log it as an error.
-            records = itertools.islice(records, self.ABORT_AT_RECORD_COUNT)
-        console = self.settings.console_name
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        # One partition per console: the SDK keeps each console's bookmarks apart.
+        return [{"console": console.name} for console in self._canary_tap.consoles]
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # ACTIVATE_VERSION tells a target to drop every row of the table that the sync did not
+        # send again, whichever console it came from; the SDK sends it before the records, so
+        # a sync interrupted part way would leave the rest marked deleted. Never sent.
+        return False
+
+    # What a stream says
+
+    def starting_bookmark(self, context: Context) -> t.Any:
+        """Where the stream resumes for the console of `context`, read from the state before
+        any page is fetched; `pages` gets it."""
+        return None
+
+    @abc.abstractmethod
+    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+        """The console's records, a page at a time, in the order they are to be written.
+
+        Runs in a worker thread: it fetches and converts, and touches neither the state nor
+        the output.
+        """
+
+    # The sync
+
+    def get_records(self, context: Context | None) -> Iterable[Row]:
+        assert context is not None  # every stream is partitioned by console
+        if context == self.partitions[0]:  # type: ignore[index]
+            # The stream's first console: the sync's first request, then every console's feed.
+            self._canary_tap.check_access(self)
+            self._start_feeds()
+        console = self._canary_tap.consoles[context["console"]]
+        feed = self._feeds.pop(console.name, None)
         try:
-            for record in records:
-                record["console"] = console
-                self._records_emitted += 1
-                yield record
-                # The SDK asks for the next record once this one is written and counted in the
-                # state: a point where a signal's stop cuts nothing.
-                INTERRUPTION.stop_here_if_requested()
+            if feed is not None and not console.failed:
+                yield from self._write_feed(feed, console, context)
+            if not self._feeds:
+                self._canary_tap.end_of_stream(self)
+        except BaseException:
+            self._stop_feeds()
+            raise
+
+    def _write_feed(self, feed: Feed, console: Console, context: Context) -> Iterator[Row]:
+        try:
+            for page in feed:
+                self.page_in_hand = page
+                room = self._dry_run_room(sum(self._emitted.values()))
+                yield from self.emit(page.records, console, room=room)
+                self.page_in_hand = None
+                if page.bookmark:
+                    self.get_context_state(context).update(page.bookmark)
+                self.checkpoint()
         except SyncInterrupted as stop:
             self.checkpoint(last=True)
             raise SyncStopped(stop.cause) from None
-        except CanaryError as error:
-            # Everything emitted so far has been processed: make the state say so, then stop.
+        except CanaryError as problem:
+            # Everything emitted so far has been written: make the state say so, then go on
+            # with the other consoles.
             self.checkpoint()
-            raise SyncStopped(error) from error
+            feed.stop()
+            self._canary_tap.set_aside(console, problem, self)
 
-    @abc.abstractmethod
-    def records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """This stream's records, in the order they are to be emitted."""
+    def emit(
+        self, records: Iterable[Row], console: Console, *, room: int | None = None
+    ) -> Iterator[Row]:
+        """`records`, each stamped with its console, a safe point for a signal after each;
+        no more than `room` of them."""
+        name = console.name
+        if room is not None:
+            records = itertools.islice(records, max(room, 0))
+        for record in records:
+            record["console"] = name
+            self._emitted[name] += 1
+            yield record
+            # The SDK asks for the next record once this one is written and counted in the
+            # state: a point where a signal's stop cuts nothing.
+            INTERRUPTION.stop_here_if_requested()
 
-    def generate_child_contexts(
-        self, record: dict[str, t.Any], context: Context | None
-    ) -> Iterable[Context | None]:
-        # No stream hands a context to children record by record (incidents pass their events
-        # on a page at a time): skip the SDK's per-record child bookkeeping.
-        return ()
+    def _dry_run_room(self, emitted: int) -> int | None:
+        """How many more records a dry run (`--test`) wants, after `emitted`. Stopping at them
+        is a success; the SDK, left to abort the stream itself, would log it as an error."""
+        limit = self.ABORT_AT_RECORD_COUNT
+        return None if limit is None else limit - emitted
 
-    def _generate_record_messages(
-        self, record: dict[str, t.Any]
-    ) -> Generator[RecordMessage, None, None]:
-        # With every property selected, the SDK's per-record walk through each record, nested
-        # objects included, looking for deselected properties changes nothing, yet it was the
-        # largest cost of the sync after the records' own conversion. Types need no conforming
-        # either (see TYPE_CONFORMANCE_LEVEL). A catalog that deselects properties gets the
-        # SDK's own path.
-        if self._some_property_deselected:
-            yield from super()._generate_record_messages(record)
-            return
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=datetime.datetime.now(datetime.timezone.utc),
+    def generate_child_contexts(self, record: Row, context: Context | None) -> Iterable[Context]:
+        # Children get a page at a time, with its first record: the SDK syncs them before it
+        # writes that record, so a page's events go out before its incidents, and a STATE
+        # (written after any record) never claims an incident whose events are not written.
+        page = self.page_in_hand
+        if (
+            context is not None
+            and page is not None
+            and page.has_children
+            and page.records
+            and record is page.records[0]
+        ):
+            yield dict(context)
+
+    def _start_feeds(self) -> None:
+        consoles = [console for console in self._canary_tap.consoles if not console.failed]
+        feeds = []
+        for console in consoles:
+            bookmark = self.starting_bookmark({"console": console.name})
+            feeds.append(Feed(console.name, functools.partial(self.pages, console, bookmark)))
+        self._feeds = {feed.name: feed for feed in feeds}
+        Feeds(feeds, max_parallel=self.settings.max_parallel_consoles).start()
+
+    def _stop_feeds(self) -> None:
+        for feed in self._feeds.values():
+            feed.stop()
+        self._feeds = {}
+
+    # What every stream fetches with
+
+    def first_page_params(self, **params: t.Any) -> dict[str, t.Any]:
+        """The query of a first page: `params` without the unset ones, plus `tz` if accepted."""
+        if self.accepts_tz:
+            params["tz"] = "UTC"
+        return {name: value for name, value in params.items() if value is not None}
+
+    def fetch_pages(
+        self, console: Console, params: Mapping[str, t.Any], *, part: str = ""
+    ) -> Iterator[list[JSON]]:
+        """The raw objects of every page, a page at a time, logging progress as they come;
+        `part` names the slice of the stream being paged, if it is paged in several."""
+        empty_in_a_row = 0
+        for number, page in enumerate(console.api.pages(self.path, params), start=1):
+            items = page.get(self.records_key) or []
+            self._fetched[console.name] += len(items)
+            self.log_progress(console, number, _total_pages(page), part=part)
+            empty_in_a_row = 0 if items else empty_in_a_row + 1
+            if empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW and _next_cursor(page):
+                raise CursorRejectedError(
+                    f"The console answered {empty_in_a_row} pages of {self.path} in a row with "
+                    "no records but a new cursor each time, which may never end; run the sync "
+                    "again later, it resumes from its last state."
                 )
+            yield items
+
+    def fetch_one(
+        self, console: Console, params: Mapping[str, t.Any] | None = None, *, once: bool = False
+    ) -> JSON:
+        """The whole answer of an endpoint that does not page; with `once`, the answer the
+        console gave another stream of this sync, if it did."""
+        answer = (
+            console.answer_once(self.path) if once else console.api.get(self.path, params or {})
+        )
+        self._fetched[console.name] += len(answer.get(self.records_key) or [])
+        self.log_progress(console, 1, 1)
+        return answer
+
+    def in_selected_flock(self, console: Console, record: Mapping[str, t.Any]) -> bool:
+        """Whether a record belongs to the flock that `flock_id` restricts the console to."""
+        flock_id = console.settings.flock_id
+        return flock_id is None or record.get("flock_id") == flock_id
+
+    def log_progress(
+        self, console: Console, page_number: int, page_total: int | None, *, part: str = ""
+    ) -> None:
+        of_total = f" of {page_total}" if page_total else ""
+        where = " ".join(
+            filter(None, (self.name, part, f"[{console.name}]" if self._many_consoles else ""))
+        )
+        # Both counts: a stream may fetch more than it emits (the audit trail skips what an
+        # earlier run emitted, a flock filter skips other flocks).
+        self.logger.info(
+            "%s: page %d%s fetched; %d records fetched, %d emitted so far",
+            where,
+            page_number,
+            of_total,
+            self._fetched[console.name],
+            self._emitted[console.name],
+        )
 
     @cached_property
-    def _some_property_deselected(self) -> bool:
-        return not all(self.mask.values())
+    def _many_consoles(self) -> bool:
+        return len(self._canary_tap.consoles) > 1
+
+    # Messages
 
     def checkpoint(self, *, last: bool = False) -> None:
         """Write a STATE message now, covering every record emitted so far; if it is the `last`
@@ -147,69 +297,173 @@ class CanaryStream(Stream, abc.ABC):
         else:
             self._canary_tap.state_writer.write_state(self.tap_state)
 
-    def first_page_params(self, **params: t.Any) -> dict[str, t.Any]:
-        """The query of a first page: `params` without the unset ones, plus `tz` if accepted."""
-        if self.accepts_tz:
-            params["tz"] = "UTC"
-        return {name: value for name, value in params.items() if value is not None}
-
-    def fetch_pages(self, params: Mapping[str, t.Any], *, part: str = "") -> Iterator[list[JSON]]:
-        """The raw objects of every page, a page at a time, logging progress as they come;
-        `part` names the slice of the stream being paged, if it is paged in several."""
-        empty_in_a_row = 0
-        pages = self.api.pages(self.path, params)
-        for number in itertools.count(1):
-            with INTERRUPTION.stoppable_wait():
-                page = next(pages, None)
-            if page is None:
-                return
-            items = page.get(self.records_key) or []
-            self._records_fetched += len(items)
-            self.log_progress(number, _total_pages(page), part=part)
-            empty_in_a_row = 0 if items else empty_in_a_row + 1
-            if empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW and _next_cursor(page):
-                raise CursorRejectedError(
-                    f"The console answered {empty_in_a_row} pages of {self.path} in a row with "
-                    "no records but a new cursor each time, which may never end; run the sync "
-                    "again later, it resumes from its last state."
+    def _generate_record_messages(self, record: Row) -> Generator[RecordMessage, None, None]:
+        # With every property selected, the SDK's per-record walk through each record, nested
+        # objects included, looking for deselected properties changes nothing, yet it was the
+        # largest cost of the sync after the records' own conversion. Types need no conforming
+        # either (see TYPE_CONFORMANCE_LEVEL). A catalog that deselects properties gets the
+        # SDK's own path.
+        if self._some_property_deselected:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    time_extracted=datetime.datetime.now(datetime.timezone.utc),
                 )
-            yield items
 
-    def fetch_one(self, params: Mapping[str, t.Any] | None = None) -> JSON:
-        """The whole answer of an endpoint that does not page."""
-        page = self.answer(params)
-        self._records_fetched += len(page.get(self.records_key) or [])
-        self.log_progress(1, 1)
-        return page
+    @cached_property
+    def _some_property_deselected(self) -> bool:
+        return not all(self.mask.values())
 
-    def answer(self, params: Mapping[str, t.Any] | None = None) -> JSON:
-        """The console's answer to one GET of this stream's endpoint, as the API gives it."""
-        with INTERRUPTION.stoppable_wait():
-            return self.api.get(self.path, params or {})
 
-    def in_selected_flock(self, record: Mapping[str, t.Any]) -> bool:
-        """Whether a record belongs to the flock that `flock_id` restricts the sync to."""
-        flock_id = self.settings.flock_id
-        return flock_id is None or record.get("flock_id") == flock_id
+class SnapshotStream(CanaryStream):
+    """A stream that is the console's whole list of something, taken again on every sync.
 
-    def log_progress(self, page_number: int, page_total: int | None, *, part: str = "") -> None:
-        of_total = f" of {page_total}" if page_total else ""
-        # Both counts: a stream may fetch more than it emits (the audit trail skips what an
-        # earlier run emitted, a flock filter skips other flocks).
-        self.logger.info(
-            "%s: page %d%s fetched; %d records fetched, %d emitted so far",
-            f"{self.name} {part}" if part else self.name,
-            page_number,
-            of_total,
-            self._records_fetched,
-            self._records_emitted,
+    A snapshot stream is a declaration: where the list is (`path`, `records_key`), whether it
+    pages (`paged`), how an object becomes a record (`converter`, or `answer_converter` for an
+    answer that is not a list), whether the flock filter goes to the API too (`flock_param`).
+    """
+
+    #: The endpoint pages with `limit` and `cursor`.
+    paged: t.ClassVar[bool] = False
+    #: Send `flock_id` to the endpoint when the sync is restricted to a flock.
+    flock_param: t.ClassVar[bool] = False
+    #: Another stream of the sync reads the same answer: ask for it once.
+    shared_answer: t.ClassVar[bool] = False
+    #: The raw object -> a record (a `staticmethod` of the data model's function).
+    converter: t.ClassVar[staticmethod[..., Row] | None] = None
+    #: The whole answer -> its records, for an answer that is not a list of objects.
+    answer_converter: t.ClassVar[staticmethod[[JSON], Iterable[Row]] | None] = None
+    #: The converter takes `redact=` (the `redact_secrets` setting).
+    redacts: t.ClassVar[bool] = False
+
+    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+        for raw_objects in self._answers(console):
+            records = [
+                record
+                for record in self.convert(raw_objects, console)
+                if self.in_selected_flock(console, record)
+            ]
+            yield Page(records)
+
+    def convert(self, answer: list[JSON] | JSON, console: Console) -> Iterable[Row]:
+        """The records of one answer (or page) of the endpoint."""
+        if self.answer_converter is not None:
+            assert isinstance(answer, dict)
+            return self.answer_converter(answer)
+        convert = self.converter
+        assert convert is not None
+        assert isinstance(answer, list)
+        if self.redacts:
+            redact = self.settings.redact_secrets
+            return [convert(raw, redact=redact) for raw in answer]
+        return [convert(raw) for raw in answer]
+
+    def _answers(self, console: Console) -> Iterator[list[JSON] | JSON]:
+        flock_id = console.settings.flock_id if self.flock_param else None
+        if self.paged:
+            params = self.first_page_params(limit=self.settings.page_size, flock_id=flock_id)
+            yield from self.fetch_pages(console, params)
+            return
+        answer = self.fetch_one(
+            console, self.first_page_params(flock_id=flock_id), once=self.shared_answer
         )
+        yield answer if self.answer_converter is not None else answer.get(self.records_key) or []
+
+
+class Feed:
+    """One console's pages for one stream: a worker thread produces them at most one page
+    ahead of the main thread, which writes them. What the worker raises reaches the main
+    thread in place of the next page."""
+
+    _END: t.Final = object()
+
+    def __init__(self, name: str, produce: Callable[[], Iterator[Page]]) -> None:
+        self.name = name
+        self._produce = produce
+        self._queue: queue.Queue[t.Any] = queue.Queue(maxsize=1)
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        """The worker's side."""
+        try:
+            for page in self._produce():
+                if not self._put(page):
+                    return
+        except BaseException as error:  # handed to the main thread, whatever it is
+            self._put(_Raised(error))
+            return
+        self._put(self._END)
+
+    def __iter__(self) -> Iterator[Page]:
+        """The main thread's side."""
+        while True:
+            with INTERRUPTION.stoppable_wait():
+                item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item
+
+    def stop(self) -> None:
+        """The main thread wants no more: the worker stops at its next page."""
+        self._stopped.set()
+
+    def _put(self, item: t.Any) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+
+@dataclass
+class _Raised:
+    error: BaseException
+
+
+@dataclass
+class Feeds:
+    """Starts the feeds' workers in the order the main thread reads them, at most
+    `max_parallel` at a time: the feed the main thread waits for is always running."""
+
+    feeds: list[Feed]
+    max_parallel: int
+    _next: int = 0
+    _running: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        with self._lock:
+            while self._running < self.max_parallel and self._next < len(self.feeds):
+                feed = self.feeds[self._next]
+                self._next += 1
+                self._running += 1
+                threading.Thread(
+                    target=self._work, args=(feed,), name=f"canary-{feed.name}", daemon=True
+                ).start()
+
+    def _work(self, feed: Feed) -> None:
+        try:
+            feed.run()
+        finally:
+            with self._lock:
+                self._running -= 1
+            self.start()
 
 
 CONSOLE_PROPERTY: dict[str, t.Any] = {
     "type": ["string"],
-    "description": "The console the record comes from: its `console_name`, else the console's "
-    "domain hash (or the host of `base_url`). The first part of every primary key.",
+    "description": "The console the record comes from: its `name` in `consoles`, else "
+    "`console_name`, else the console's domain hash (or the host of `base_url`). The first "
+    "part of every primary key.",
 }
 
 

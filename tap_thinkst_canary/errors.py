@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 API_KEY_HELP = (
     "create or check a read-only API key in the Canary Console under "
     "Settings > API > Add API Key, and put it in `auth_token`"
@@ -61,6 +63,18 @@ class SyncInterruptedError(CanaryError):
             "emitted was written, and the next run resumes from it."
         )
         self.exit_code = 128 + signal_number  # what a shell reports for a process so stopped
+
+
+class ConsolesFailedError(CanaryError):
+    """Some consoles of the sync could not be synced; the others were."""
+
+    def __init__(self, failed: list[t.Any], total: int) -> None:
+        names = ", ".join(console.name for console in failed)
+        super().__init__(
+            f"{len(failed)} of {total} consoles could not be synced ({names}), each said why "
+            "above; the others are complete and bookmarked, and the next run takes these up "
+            "from their own bookmarks."
+        )
 
 
 class OutputClosedError(CanaryError):

@@ -19,17 +19,25 @@ MAX_IN_PLACE_REPLACEMENTS = 16
 
 
 class TokenScrubber(logging.Filter):
-    """Replaces the token, raw or URL-encoded, wherever it appears."""
+    """Replaces every secret it knows, raw or URL-encoded, wherever it appears: the API tokens
+    of every console, and any secret the tap meets on its way (an API key in a key listing)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, *secrets: str) -> None:
         super().__init__()
-        forms = (
-            {token, quote(token, safe=""), quote_plus(token)}
-            if len(token) >= MIN_SECRET_LENGTH
-            else set()
-        )
+        self._texts: list[str] = []
+        self._bytes: list[bytes] = []
+        for secret in secrets:
+            self.learn(secret)
+
+    def learn(self, secret: str) -> None:
+        """From now on, scrub `secret` too (if it is long enough to be one)."""
+        if len(secret) < MIN_SECRET_LENGTH:
+            return
+        forms = {secret, quote(secret, safe=""), quote_plus(secret)} - set(self._texts)
+        if not forms:
+            return
         # Longest first, so an encoded form is never half-replaced by a shorter one.
-        self._texts = sorted(forms, key=len, reverse=True)
+        self._texts = sorted([*self._texts, *forms], key=len, reverse=True)
         self._bytes = [text.encode() for text in self._texts]
 
     def scrub(self, text: str) -> str:

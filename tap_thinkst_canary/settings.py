@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import ipaddress
+import json
 import re
 import typing as t
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ REQUEST_TIMEOUT = Bounds(default=60, minimum=1, maximum=600)
 MAX_TRIES = Bounds(default=8, minimum=1, maximum=20)
 MAX_RETRY_WAIT = Bounds(default=300, minimum=0, maximum=3600)
 AUDIT_TRAIL_WINDOW_DAYS = Bounds(default=30, minimum=1, maximum=366)
+MAX_PARALLEL_CONSOLES = Bounds(default=8, minimum=1, maximum=64)
 
 
 def _integer(name: str, bounds: Bounds, title: str, description: str) -> th.Property:
@@ -69,11 +71,11 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     th.Property(
         "auth_token",
         th.StringType,
-        required=True,
         secret=True,
         title="API auth token",
         description="A Canary Console API key; a read-only key is enough. Create one under "
-        "Settings > API > Add API Key. Sent only in the `X-Canary-Auth-Token` header.",
+        "Settings > API > Add API Key. Sent only in the `X-Canary-Auth-Token` header. "
+        "Required unless `consoles` is set.",
     ),
     th.Property(
         "console_name",
@@ -136,6 +138,32 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         "auth strings, credentials inside rendered tokens) with `[REDACTED]`. Set to false "
         "only if the warehouse is as trusted as the console.",
     ),
+    th.Property(
+        "consoles",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType, required=True),
+                th.Property("domain", th.StringType),
+                th.Property("base_url", th.StringType),
+                th.Property("auth_token", th.StringType, required=True, secret=True),
+                th.Property("flock_id", th.StringType),
+                th.Property("start_date", th.DateTimeType),
+            )
+        ),
+        secret=True,
+        title="Consoles",
+        description="Several consoles in one sync, in place of `domain`/`base_url`, "
+        "`auth_token` and `console_name`: a list of objects, each with `name` (its records' "
+        "`console`), `domain` or `base_url`, `auth_token`, and optionally its own `flock_id` "
+        "and `start_date` (else the top-level ones). Each console keeps its own bookmarks; "
+        "one that fails does not stop the others.",
+    ),
+    _integer(
+        "max_parallel_consoles",
+        MAX_PARALLEL_CONSOLES,
+        title="Consoles fetched at once",
+        description="How many consoles are asked for data at the same time.",
+    ),
     _integer(
         "audit_trail_window_days",
         AUDIT_TRAIL_WINDOW_DAYS,
@@ -156,20 +184,28 @@ _CANARY_SUFFIX = ".canary.tools"
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """Where one console is, how to reach it, and what of it to sync."""
+
+    name: str
+    base_url: str
+    auth_token: str
+    flock_id: str | None
+    start_date: datetime.datetime | None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The validated, parsed configuration."""
 
-    base_url: str
-    auth_token: str
-    console_name: str
-    start_date: datetime.datetime | None
+    consoles: tuple[ConsoleSettings, ...]
     page_size: int
-    flock_id: str | None
     request_timeout: int
     max_tries: int
     max_retry_wait: int
     redact_secrets: bool
     audit_trail_window_days: int
+    max_parallel_consoles: int
 
     @classmethod
     def from_config(
@@ -179,17 +215,13 @@ class Settings:
 
         `known_settings` are the settings the tap accepts beyond its own (the SDK's).
         """
-        _check_names(config, {*CONFIG_SCHEMA["properties"], *known_settings})
-        auth_token = _auth_token(config)  # first: the other messages are scrubbed of it
+        # First the tokens: every other message is scrubbed of them.
+        scrubber = TokenScrubber(*every_token(config))
         try:
-            base_url = _base_url(config)
+            _check_names(config, {*CONFIG_SCHEMA["properties"], *known_settings})
             return cls(
-                base_url=base_url,
-                auth_token=auth_token,
-                console_name=_console_name(config, base_url),
-                start_date=_start_date(config.get("start_date")),
+                consoles=_consoles(config),
                 page_size=_bounded(config, "page_size", PAGE_SIZE),
-                flock_id=_optional_text(config, "flock_id"),
                 request_timeout=_bounded(config, "request_timeout", REQUEST_TIMEOUT),
                 max_tries=_bounded(config, "max_tries", MAX_TRIES),
                 max_retry_wait=_bounded(config, "max_retry_wait", MAX_RETRY_WAIT),
@@ -197,11 +229,113 @@ class Settings:
                 audit_trail_window_days=_bounded(
                     config, "audit_trail_window_days", AUDIT_TRAIL_WINDOW_DAYS
                 ),
+                max_parallel_consoles=_bounded(
+                    config, "max_parallel_consoles", MAX_PARALLEL_CONSOLES
+                ),
             )
         except ConfigError as error:
             # A value quoted back, such as a `base_url` pasted with `?auth_token=` in it, must
-            # not carry the token into the message.
-            raise ConfigError(TokenScrubber(auth_token).scrub(str(error))) from None
+            # not carry a token into the message.
+            raise ConfigError(scrubber.scrub(str(error))) from None
+
+    @property
+    def auth_tokens(self) -> list[str]:
+        return [console.auth_token for console in self.consoles]
+
+
+# The settings a console of `consoles` may have, and those they take the place of.
+CONSOLE_KEYS = ("name", "domain", "base_url", "auth_token", "flock_id", "start_date")
+SINGLE_CONSOLE_KEYS = ("domain", "base_url", "auth_token", "console_name")
+
+
+def every_token(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Every API token in the configuration, valid or not: none may be quoted back."""
+    consoles = _console_list(config.get("consoles"))
+    entries = [config, *(entry for entry in consoles or () if isinstance(entry, dict))]
+    return [e["auth_token"] for e in entries if isinstance(e.get("auth_token"), str)]
+
+
+def _console_list(value: t.Any) -> list[t.Any] | None:
+    """`consoles` as a list: from the environment (or a Meltano `.env`) it arrives as JSON text."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _problem(
+                "`consoles` is text that is not a JSON list; give a list of objects, e.g. "
+                '[{"name": "prod", "domain": "ab12cd34", "auth_token": "..."}].'
+            ) from None
+    if not isinstance(value, list):
+        raise _problem(
+            "`consoles` is not a list; give a list of objects, each with `name`, `domain` or "
+            "`base_url`, and `auth_token`."
+        )
+    return value
+
+
+def _consoles(config: t.Mapping[str, t.Any]) -> tuple[ConsoleSettings, ...]:
+    start_date = _start_date(config.get("start_date"))
+    flock_id = _optional_text(config, "flock_id")
+    entries = _console_list(config.get("consoles"))
+    if entries is None:
+        return (_console(config, None, flock_id=flock_id, start_date=start_date),)
+    mixed = [key for key in SINGLE_CONSOLE_KEYS if config.get(key) not in (None, "")]
+    if mixed:
+        names = ", ".join(f"`{key}`" for key in mixed)
+        raise _problem(
+            f"both `consoles` and {names} are set; give each console its own entry in "
+            "`consoles`, and remove the single-console settings."
+        )
+    consoles: list[ConsoleSettings] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise _problem(
+                f"`consoles[{index}]` is not an object; give `name`, `domain` or `base_url`, "
+                "and `auth_token`."
+            )
+        where = f"`consoles[{index}]`"
+        try:
+            _check_names(entry, set(CONSOLE_KEYS))
+            name = _optional_text(entry, "name")
+            if name is None:
+                raise _problem("`name` is missing; name each console (its records' `console`).")
+            where = f"`consoles[{index}]` ({name})"
+            console = _console(
+                entry,
+                name,
+                flock_id=_optional_text(entry, "flock_id") or flock_id,
+                start_date=_start_date(entry.get("start_date")) or start_date,
+            )
+        except ConfigError as error:
+            detail = str(error).removeprefix("Configuration error: ")
+            raise _problem(f"{where}: {detail}") from None
+        if any(other.name == console.name for other in consoles):
+            raise _problem(
+                f"two consoles are named {console.name!r}; give each its own `name`, or their "
+                "records would be taken for one console's."
+            )
+        consoles.append(console)
+    return tuple(consoles)
+
+
+def _console(
+    config: t.Mapping[str, t.Any],
+    name: str | None,
+    *,
+    flock_id: str | None,
+    start_date: datetime.datetime | None,
+) -> ConsoleSettings:
+    auth_token = _auth_token(config)
+    base_url = _base_url(config)
+    return ConsoleSettings(
+        name=name or _console_name(config, base_url),
+        base_url=base_url,
+        auth_token=auth_token,
+        flock_id=flock_id,
+        start_date=start_date,
+    )
 
 
 def _problem(text: str) -> ConfigError:

@@ -109,7 +109,47 @@ def _check_bookmark(stream: str, bookmark: t.Any) -> None:
     if stream == "audit_trail":
         _check_audit_position(bookmark, where)
     _check_sdk_keys(bookmark, where)
+    # Each console's bookmark is a partition of the stream's, of the same shape.
+    for index, partition in enumerate(bookmark.get(PARTITIONS_KEY) or ()):
+        at = f"{where}.{PARTITIONS_KEY}[{index}]"
+        _check_replication(stream, partition, at)
+        if stream == "audit_trail":
+            _check_audit_position(partition, at)
     _check_integers(bookmark, where)
+
+
+# The keys of a bookmark of the time when a stream kept one bookmark, not one per console.
+SINGLE_CONSOLE_BOOKMARK_KEYS = (
+    "replication_key",
+    "replication_key_value",
+    AUDIT_DAY_KEY,
+    AUDIT_AFTER_ID_KEY,
+)
+
+
+def per_console(state: dict[str, t.Any], consoles: list[str]) -> tuple[dict[str, t.Any], str]:
+    """`state` with each console's bookmarks where the sync reads them, and what could not be
+    kept, if anything (else "").
+
+    A state written when the tap synced one console, and so kept one bookmark per stream, is
+    that console's when the sync has one console. With several, nothing says whose it was: it
+    is dropped, and those streams start over.
+    """
+    dropped: list[str] = []
+    for stream, bookmark in state.get("bookmarks", {}).items():
+        single = {k: bookmark.pop(k) for k in SINGLE_CONSOLE_BOOKMARK_KEYS if k in bookmark}
+        if not single or bookmark.get(PARTITIONS_KEY):
+            continue
+        if len(consoles) == 1:
+            bookmark[PARTITIONS_KEY] = [{CONTEXT_KEY: {"console": consoles[0]}, **single}]
+        else:
+            dropped.append(f"`{stream}`")
+    if not dropped:
+        return state, ""
+    return state, (
+        f"the bookmarks of {', '.join(dropped)} are of a single console, and this sync has "
+        f"{len(consoles)}: those streams start over for every console"
+    )
 
 
 def _check_replication(stream: str, bookmark: dict[str, t.Any], where: str) -> None:

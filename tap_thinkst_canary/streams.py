@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tap_thinkst_canary import clock
-from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.client import CanaryStream, Page, SnapshotStream
 from tap_thinkst_canary.model import (
     AUDIT_ENTRY_SCHEMA,
     BIRD_SCHEMA,
@@ -30,7 +30,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_thinkst_canary.api import JSON
-    from tap_thinkst_canary.tap import TapThinkstCanary
+    from tap_thinkst_canary.consoles import Console
 
 Row = dict[str, t.Any]
 
@@ -56,29 +56,29 @@ class IncidentsStream(CanaryStream):
     accepts_tz = True
     record_schema = INCIDENT_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "id"]
+    # The bookmark is the SDK's: it moves to each incident's `updated_id` as the incident is
+    # written. Each page is written in `updated_id` order, so a page ends at its highest;
+    # should a console ever page out of order, the bookmark can only go back (and re-sync),
+    # never skip an incident.
     replication_key = "updated_id"
     is_sorted = True
-    # The API pages in ascending `updated_id`, but the bookmark must never move back even if a
-    # page does not: `records` keeps it at the highest value seen on any page.
     check_sorted = False
 
-    def __init__(self, tap: TapThinkstCanary) -> None:
-        super().__init__(tap)
-        #: The incidents of the page in hand, for `incident_events` to expand.
-        self.page_for_events: list[Row] = []
+    def starting_bookmark(self, context: Context) -> int | None:
+        value = self.get_context_state(context).get("replication_key_value")
+        # A bookmark is an `updated_id`, checked as the state was loaded.
+        return value if isinstance(value, int) else None
 
-    def records(self, context: Context | None) -> Iterable[Row]:
-        since = self._bookmark(context)
+    def pages(self, console: Console, bookmark: int | None) -> Iterator[Page]:
         # `start_date` applies to the first sync only; after that the bookmark decides.
-        updated_before = self.settings.start_date if since is None else None
-        highest = since or 0
+        updated_before = console.settings.start_date if bookmark is None else None
         params = self.first_page_params(
-            incidents_since=highest,
+            incidents_since=bookmark or 0,
             limit=self.settings.page_size,
-            flock_id=self.settings.flock_id,
+            flock_id=console.settings.flock_id,
         )
         redact = self.settings.redact_secrets
-        for page_number, raw_page in enumerate(self.fetch_pages(params), start=1):
+        for raw_page in self.fetch_pages(console, params):
             page = sorted(
                 (incident_record(raw, redact=redact) for raw in raw_page), key=_updated_id
             )
@@ -90,43 +90,8 @@ class IncidentsStream(CanaryStream):
                 for record in page
                 if updated_before is None or not _updated_before(record, updated_before)
             ]
-            self._sync_events(wanted, page_number)
-            yield from wanted
-            highest = max([highest, *map(_updated_id, page)])
-            self._advance_bookmark(context, highest)
-            # This page's records go before the next page is taken, not when it replaces them:
-            # a page can be large, and holding two at once is what would set the peak memory.
+            yield Page(wanted, has_children=True)
             del page, wanted
-
-    def _sync_events(self, incidents: list[Row], page_number: int) -> None:
-        """Emit the events of a page's incidents, before the incidents themselves.
-
-        Before, because the SDK may write a STATE after any incident (on SIGTERM, or every so
-        many records): a state must never claim an incident whose events are not out yet.
-        And a page at a time, because left to itself the SDK would sync the child stream once
-        per incident, each time with a SCHEMA message and log lines of its own.
-        """
-        if not any(child.selected for child in self.child_streams):
-            return
-        in_stream = self.stream_maps[0].get_filter_result  # incidents a stream map keeps
-        self.page_for_events = [incident for incident in incidents if in_stream(incident)]
-        if self.page_for_events:
-            self._sync_children({"incidents_page": page_number})
-        self.page_for_events = []
-
-    def _advance_bookmark(self, context: Context | None, highest: int) -> None:
-        """Move the bookmark past a finished page, never back, and checkpoint."""
-        state = self.get_context_state(context)
-        if highest > (state.get("replication_key_value") or 0):
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = highest
-        self.checkpoint()
-
-    def _bookmark(self, context: Context | None) -> int | None:
-        value = self.get_starting_replication_key_value(context)
-        # A bookmark is an `updated_id`, checked as the state was loaded; without one, the SDK
-        # hands back `start_date` here.
-        return value if isinstance(value, int) else None
 
 
 class IncidentEventsStream(CanaryStream):
@@ -142,11 +107,24 @@ class IncidentEventsStream(CanaryStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "incident_id", "position"]
     state_partitioning_keys: t.ClassVar[list[str]] = []  # no bookmark of its own
 
-    def records(self, context: Context | None) -> Iterable[Row]:
+    def get_records(self, context: Context | None) -> Iterable[Row]:
+        assert context is not None
         parent = self._canary_tap.streams[IncidentsStream.name]
-        assert isinstance(parent, IncidentsStream)
-        for incident in parent.page_for_events:
-            yield from incident_event_rows(incident)
+        page = parent.page_in_hand if isinstance(parent, CanaryStream) else None
+        if page is None:
+            return
+        in_stream = parent.stream_maps[0].get_filter_result  # incidents a stream map keeps
+        events = (
+            event
+            for incident in page.records
+            if in_stream(incident)
+            for event in incident_event_rows(incident)
+        )
+        console = self._canary_tap.consoles[context["console"]]
+        yield from self.emit(events, console, room=self._dry_run_room(0))
+
+    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+        raise NotImplementedError("incident events come a page of incidents at a time")
 
 
 class AuditTrailStream(CanaryStream):
@@ -163,36 +141,34 @@ class AuditTrailStream(CanaryStream):
     accepts_tz = True
     record_schema = AUDIT_ENTRY_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "id"]
-    replication_key = "id"
     replication_summary = (
         "incremental by UTC day: resumes at the first unfinished day, after the last `id` "
         "emitted on it"
     )
-    is_sorted = True
-    # Ids only need to ascend within a day; the day bookmark below is what resumes the sync.
-    check_sorted = False
 
-    def records(self, context: Context | None) -> Iterable[Row]:
+    def starting_bookmark(self, context: Context) -> AuditBookmark:
+        return AuditBookmark.read(self.get_context_state(context))
+
+    def pages(self, console: Console, bookmark: AuditBookmark) -> Iterator[Page]:
         today = clock.utc_now().date()
-        bookmark = AuditBookmark.read(self.get_context_state(context))
-        first_day = self._first_day(bookmark, today)
+        first_day = self._first_day(console, bookmark, today)
         if first_day is None:
             return
         for window in _windows(first_day, today, self.settings.audit_trail_window_days):
-            entries_by_day = self._fetch_window(window)
+            entries_by_day = self._fetch_window(console, window)
             for day in window.days():
                 emitted = [
                     entry
                     for entry in sorted(entries_by_day.pop(day, ()), key=_id)
                     if not bookmark.already_emitted(day, entry)
                 ]
-                yield from emitted
                 bookmark = bookmark.after(day, emitted, today=today)
-                bookmark.write(self.get_context_state(context))
-                self.checkpoint()
+                yield Page(emitted, bookmark=bookmark.as_state())
 
-    def _first_day(self, bookmark: AuditBookmark, today: datetime.date) -> datetime.date | None:
-        start = self.settings.start_date
+    def _first_day(
+        self, console: Console, bookmark: AuditBookmark, today: datetime.date
+    ) -> datetime.date | None:
+        start = console.settings.start_date
         # A day before any console existed says no more than "from the start": rather than a
         # request per window of empty years, the search below finds the first entry.
         candidates = [
@@ -202,9 +178,9 @@ class AuditTrailStream(CanaryStream):
         ]
         if candidates:
             return min(max(candidates), today)
-        return self._earliest_entry_day(today)
+        return self._earliest_entry_day(console, today)
 
-    def _fetch_window(self, window: Window) -> dict[datetime.date, list[Row]]:
+    def _fetch_window(self, console: Console, window: Window) -> dict[datetime.date, list[Row]]:
         """The window's entries by UTC day, asking for a day more on each side: whether the
         API's `start_date` and `end_date` are inclusive is not documented."""
         params = self.first_page_params(
@@ -213,7 +189,8 @@ class AuditTrailStream(CanaryStream):
             limit=self.settings.page_size,
         )
         by_day: dict[datetime.date, list[Row]] = defaultdict(list)
-        for raw_page in self.fetch_pages(params, part=f"{window.first} to {window.last}"):
+        part = f"{window.first} to {window.last}"
+        for raw_page in self.fetch_pages(console, params, part=part):
             for raw in raw_page:
                 record = audit_record(raw)
                 day = _utc_day(record, raw) or window.first
@@ -221,7 +198,7 @@ class AuditTrailStream(CanaryStream):
                     by_day[day].append(record)
         return by_day
 
-    def _earliest_entry_day(self, today: datetime.date) -> datetime.date | None:
+    def _earliest_entry_day(self, console: Console, today: datetime.date) -> datetime.date | None:
         """The day of the oldest entry, found by bisection on `end_date`.
 
         A probe that holds every entry before its `end_date` (a single page) names the oldest
@@ -229,14 +206,14 @@ class AuditTrailStream(CanaryStream):
         instead of paging through all of history only to find where it starts.
         """
         low, high = AUDIT_HISTORY_FLOOR, today + ONE_DAY
-        probe = self._probe_before(high)
+        probe = self._probe_before(console, high)
         if not probe.found:
             return None
         if probe.complete:
             return probe.oldest_day or today
         while low < high:
             middle = low + (high - low) // 2
-            probe = self._probe_before(middle)
+            probe = self._probe_before(console, middle)
             if not probe.found:
                 low = middle + ONE_DAY
             elif probe.complete and probe.oldest_day is not None:
@@ -245,9 +222,9 @@ class AuditTrailStream(CanaryStream):
                 high = middle
         return high - ONE_DAY  # `end_date` may be exclusive: the day before is on the safe side
 
-    def _probe_before(self, day: datetime.date) -> AuditProbe:
+    def _probe_before(self, console: Console, day: datetime.date) -> AuditProbe:
         params = self.first_page_params(end_date=day.isoformat(), limit=self.settings.page_size)
-        page = self.answer(params)
+        page = console.api.get(self.path, params)
         raw_entries = page.get(self.records_key) or []
         days = [_utc_day(audit_record(raw), raw) for raw in raw_entries]
         return AuditProbe(
@@ -266,75 +243,52 @@ class AuditProbe(t.NamedTuple):
     complete: bool
 
 
-class BirdsStream(CanaryStream):
+class BirdsStream(SnapshotStream):
     """The birds (Canary devices): a full snapshot on every sync."""
 
     name = "birds"
     path = "/devices/all"
     records_key = "devices"
     accepts_tz = True
+    converter = staticmethod(bird_record)
     record_schema = BIRD_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "id"]
 
-    def records(self, context: Context | None) -> Iterable[Row]:
-        answer = self.fetch_one(self.first_page_params())
-        birds = [bird_record(raw) for raw in answer.get(self.records_key) or []]
+    def convert(self, answer: list[JSON] | JSON, console: Console) -> list[Row]:
+        birds = list(super().convert(answer, console))
         # `/devices/all` does not say which flock a bird is in; the flocks' summary does.
         if any(bird["flock_id"] is None for bird in birds):
-            flocks = self._canary_tap.streams[FlocksStream.name]
-            assert isinstance(flocks, FlocksStream)
-            flock_of = flock_of_devices(flocks.summary())
+            flock_of = flock_of_devices(console.answer_once(FlocksStream.path))
             for bird in birds:
                 bird["flock_id"] = bird["flock_id"] or flock_of.get(bird["id"])
-        yield from filter(self.in_selected_flock, birds)
+        return birds
 
 
-class TokensStream(CanaryStream):
+class TokensStream(SnapshotStream):
     """The Canarytokens, every page: a full snapshot on every sync, secrets redacted unless
     `redact_secrets` is false."""
 
     name = "tokens"
     path = "/canarytokens/paginate"
     records_key = "canarytokens"
+    paged = True
+    flock_param = True
+    converter = staticmethod(token_record)
+    redacts = True
     record_schema = TOKEN_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "canarytoken"]
 
-    def records(self, context: Context | None) -> Iterable[Row]:
-        redact = self.settings.redact_secrets
-        params = self.first_page_params(
-            limit=self.settings.page_size, flock_id=self.settings.flock_id
-        )
-        for raw_page in self.fetch_pages(params):
-            for raw in raw_page:
-                record = token_record(raw, redact=redact)
-                if self.in_selected_flock(record):
-                    yield record
 
-
-class FlocksStream(CanaryStream):
+class FlocksStream(SnapshotStream):
     """The flocks, with names and settings, so incidents, events and birds join by `flock_id`."""
 
     name = "flocks"
     path = "/flocks/summary"
     records_key = "flocks_summary"
+    shared_answer = True  # the birds' flocks come from it too
+    answer_converter = staticmethod(flock_records)
     record_schema = FLOCK_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "flock_id"]
-
-    def __init__(self, tap: TapThinkstCanary) -> None:
-        super().__init__(tap)
-        self._summary: JSON | None = None
-
-    def summary(self) -> JSON:
-        """The console's answer to `/flocks/summary`, asked for once a sync: the birds stream
-        reads flock membership from it too."""
-        if self._summary is None:
-            self._summary = self.fetch_one()
-        return self._summary
-
-    def records(self, context: Context | None) -> Iterable[Row]:
-        for record in flock_records(self.summary()):
-            if self.in_selected_flock(record):
-                yield record
 
 
 STREAM_TYPES: tuple[type[CanaryStream], ...] = (
@@ -363,9 +317,12 @@ class AuditBookmark:
             return cls()
         return cls(datetime.date.fromisoformat(day), state.get(AUDIT_AFTER_ID_KEY))
 
-    def write(self, state: dict[str, t.Any]) -> None:
-        state[AUDIT_DAY_KEY] = self.day.isoformat() if self.day else None
-        state[AUDIT_AFTER_ID_KEY] = self.after_id
+    def as_state(self) -> dict[str, t.Any]:
+        """The bookmark's keys in the console's state of the stream."""
+        return {
+            AUDIT_DAY_KEY: self.day.isoformat() if self.day else None,
+            AUDIT_AFTER_ID_KEY: self.after_id,
+        }
 
     def already_emitted(self, day: datetime.date, entry: Row) -> bool:
         entry_id = entry.get("id")

@@ -8,17 +8,17 @@ from functools import cached_property
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
-from tap_thinkst_canary.api import CanaryApi
-from tap_thinkst_canary.errors import ConfigError
+from tap_thinkst_canary.consoles import Console, Consoles
+from tap_thinkst_canary.errors import CanaryError, ConfigError, ConsolesFailedError, SyncStopped
 from tap_thinkst_canary.interruption import INTERRUPTION
 from tap_thinkst_canary.scrubbing import TokenScrubber
-from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings
-from tap_thinkst_canary.state import InvalidStateError, check_state
+from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings, every_token
+from tap_thinkst_canary.state import InvalidStateError, check_state, per_console
 from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
-    from singer_sdk.plugin_base import _ConfigInput
+    from tap_thinkst_canary.client import CanaryStream
 
 
 class TapThinkstCanary(Tap):
@@ -43,18 +43,66 @@ class TapThinkstCanary(Tap):
         return {*schema["properties"], *EMIT_ACTIVATE_VERSION_CONFIG["properties"]}
 
     @cached_property
-    def api(self) -> CanaryApi:
-        return CanaryApi(
-            self.settings,
-            self.scrubber,
-            self.logger,
-            user_agent=f"{self.name}/{self.plugin_version}",
+    def consoles(self) -> Consoles:
+        user_agent = f"{self.name}/{self.plugin_version}"
+        return Consoles(
+            (
+                Console(console, self.settings, self.scrubber, self.logger, user_agent=user_agent)
+                for console in self.settings.consoles
+            ),
+            max_parallel=self.settings.max_parallel_consoles,
         )
 
     @cached_property
     def scrubber(self) -> TokenScrubber:
-        token = self.config.get("auth_token")
-        return TokenScrubber(token if isinstance(token, str) else "")
+        return TokenScrubber(*every_token(self.config))
+
+    def check_access(self, stream: CanaryStream) -> None:
+        """Ask each console for `/ping` as the sync's first request, unless the state shows the
+        console synced before. A console that fails is set aside (see `set_aside`)."""
+        resumed = _consoles_in_state(self.state)
+        self.consoles.check_access(skip=dict.fromkeys(resumed, True), logger=self.logger)
+        if self.consoles.failed:
+            self._stop_if_none_left(stream)
+
+    def set_aside(self, console: Console, problem: CanaryError, stream: CanaryStream) -> None:
+        """Take a failed console out of the rest of the sync; the others go on."""
+        self.consoles.set_aside(console, problem, logger=self.logger)
+        self._stop_if_none_left(stream)
+
+    def end_of_stream(self, stream: CanaryStream) -> None:
+        """A stream has synced every console; after the last stream, the sync succeeded only
+        if every console did."""
+        if stream.name == self.last_stream:
+            self._finish(stream)
+
+    def _stop_if_none_left(self, stream: CanaryStream) -> None:
+        """With no console left to sync, the sync ends now: a single console's problem is the
+        run's own."""
+        if any(not console.failed for console in self.consoles):
+            return
+        stream.checkpoint(last=True)
+        (only,) = self.consoles if len(self.consoles) == 1 else (None,)
+        if only is not None and only.failure is not None:
+            raise SyncStopped(only.failure)
+        self._finish(stream)
+
+    def _finish(self, stream: CanaryStream) -> None:
+        failed = self.consoles.failed
+        if failed:
+            stream.checkpoint(last=True)
+            raise SyncStopped(ConsolesFailedError(failed, len(self.consoles)))
+
+    @property
+    def last_stream(self) -> str | None:
+        """The name of the stream the sync ends with, as the SDK orders them."""
+        names = [
+            stream.name
+            for stream in self.streams.values()
+            if (stream.selected or stream.has_selected_descendents)
+            and not stream.parent_stream_type
+        ]
+        return names[-1] if names else None
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
@@ -87,7 +135,11 @@ class TapThinkstCanary(Tap):
                 "from the beginning.",
                 checked.starts_over_because,
             )
-        super().load_state(checked.state)
+        names = [console.name for console in self.settings.consoles]
+        state, dropped = per_console(checked.state, names)
+        if dropped:
+            self.logger.warning("The state to resume from: %s.", dropped)
+        super().load_state(state)
 
     def _setup_signal_handlers(self) -> None:
         # In place of the SDK's handlers, which write a STATE from inside the handler, in the
@@ -96,42 +148,14 @@ class TapThinkstCanary(Tap):
         INTERRUPTION.install()
         INTERRUPTION.messages_begin()
 
-    @classmethod
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: _ConfigInput | None = None,
-        state: t.IO[str] | None = None,
-        catalog: t.IO[str] | None = None,
-    ) -> None:
-        """Run a sync from the command line, after checking the configuration and the console.
 
-        Both checks come before the tap writes anything, so a bad setting, a rejected token or
-        an unreachable console is reported in one line and nothing else.
-        """
-        if not about:
-            cls.check_before_sync(config, resuming=state is not None)
-        super().invoke(
-            about=about, about_format=about_format, config=config, state=state, catalog=catalog
-        )
-
-    @classmethod
-    def check_before_sync(cls, config: _ConfigInput | None, *, resuming: bool = False) -> None:
-        """Check the settings, then ask the console for `/ping`: the first problem found, in
-        the configuration or at the console, is raised as a one-line `CanaryError`.
-
-        A run that resumes from a state skips the `/ping`: a scheduled incremental run then makes
-        only the requests its streams need, and a console problem still ends it in one error
-        line, the last, from its first request.
-        """
-        merged = dict(config.config) if config else {}
-        if config and config.parse_env:
-            merged.update(cls._env_var_config)
-        token = merged.get("auth_token")
-        scrubber = TokenScrubber(token if isinstance(token, str) else "")
-        scrubber.install()
-        settings = Settings.from_config(merged, known_settings=cls.sdk_settings())
-        if not resuming:
-            CanaryApi(settings, scrubber, cls.logger).check_access()
+def _consoles_in_state(state: t.Mapping[str, t.Any]) -> set[str]:
+    """The consoles a state holds a bookmark of."""
+    bookmarks = state.get("bookmarks") or {}
+    return {
+        partition["context"]["console"]
+        for bookmark in bookmarks.values()
+        if isinstance(bookmark, dict)
+        for partition in bookmark.get("partitions") or ()
+        if isinstance(partition.get("context", {}).get("console"), str)
+    }

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any
 
 import pytest
 import requests
 import requests_mock
 
-from tap_thinkst_canary.api import CanaryApi, read_ahead
+from tap_thinkst_canary.api import CanaryApi
 from tap_thinkst_canary.errors import (
     ConsoleError,
     CursorRejectedError,
@@ -28,8 +26,9 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 
 def make_api(**settings: Any) -> CanaryApi:
     config = {"domain": "ab12cd34", "auth_token": TOKEN, **settings}
+    settings = Settings.from_config(config)
     return CanaryApi(
-        Settings.from_config(config), TokenScrubber(TOKEN), logging.getLogger("test-api")
+        settings.consoles[0], settings, TokenScrubber(TOKEN), logging.getLogger("test-api")
     )
 
 
@@ -152,31 +151,6 @@ def test_log_records_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
     assert TOKEN not in caplog.text
     assert f"failed with {REDACTED}" in caplog.text
     assert f"auth_token={REDACTED}" in caplog.text
-
-
-def test_read_ahead_fetches_one_item_ahead_and_passes_errors_on() -> None:
-    produced: list[int] = []
-    one_ahead = threading.Event()
-
-    def items() -> Any:
-        for number in range(3):
-            produced.append(number)
-            if number == 1:
-                one_ahead.set()
-            yield number
-        raise ConsoleError("after the third")
-
-    reader = read_ahead(items())
-    assert next(reader) == 0
-    # While the caller holds item 0, item 1 is produced in the background, and nothing more.
-    assert one_ahead.wait(timeout=5)
-    time.sleep(0.1)
-    assert produced == [0, 1]
-    assert next(reader) == 1
-    assert next(reader) == 2
-    with pytest.raises(ConsoleError, match="after the third"):
-        next(reader)
-    assert produced == [0, 1, 2]
 
 
 def test_text_that_is_not_unicode_is_decoded_with_replacement_characters(
