@@ -3,7 +3,7 @@
 The supported versions are the `Programming Language :: Python :: 3.X` classifiers of
 `pyproject.toml`, the one place they are written (`--about` reports them from there too).
 
-    python3 scripts/supported_pythons.py          # "3.10 /path/to/python3.10" per version
+    python3 scripts/supported_pythons.py          # "3.11 /path/to/python3.11" per version
     python3 scripts/supported_pythons.py --ends   # only the lowest and the highest
 
 An interpreter is `python3.X` on PATH, or else pyenv's newest installed 3.X. A version with

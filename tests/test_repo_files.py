@@ -130,8 +130,14 @@ def test_supported_pythons_agree_everywhere() -> None:
     )
     assert about["supported_python_versions"] == versions
 
-    matrix = load_workflow("ci.yml")["jobs"]["test"]["strategy"]["matrix"]["python"]
-    assert matrix == versions
+    test_job = load_workflow("ci.yml")["jobs"]["test"]
+    assert test_job["strategy"]["matrix"]["python"] == versions
+    (setup,) = [
+        s for s in test_job["steps"] if s.get("uses", "").startswith("actions/setup-python")
+    ]
+    installed = setup["with"]["python-version"].splitlines()
+    assert {lowest, highest} <= set(installed), "the test job needs both ends, as .ci/run does"
+    assert installed[-1] == "${{ matrix.python }}"
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     stated = set(re.findall(r"Python (3\.\d+) to (3\.\d+)", readme))
