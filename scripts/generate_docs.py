@@ -16,11 +16,11 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,9 +1,15 @@
-"""`python -m build`: a wheel of the tap alone, and a wheel that works in a fresh environment."""
+"""`python -m build`: a wheel of the tap alone, versioned by its git tag, that works anywhere.
+
+The builds run on a copy of this checkout's files (committed or not) in a fresh git repository
+tagged with a release version, as a release build sees them; and once more without any git
+metadata, as an unpacked archive would be.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -11,31 +17,72 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from e2e.pipeline import ROOT, run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+RELEASE_TAG = "v9.8.7"
+RELEASE_VERSION = "9.8.7"
+# What pyproject.toml's [tool.hatch.version] falls back to without git metadata.
+FALLBACK_VERSION = "0.0.0"
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Release Test",
+    "GIT_AUTHOR_EMAIL": "release@example.invalid",
+    "GIT_COMMITTER_NAME": "Release Test",
+    "GIT_COMMITTER_EMAIL": "release@example.invalid",
+}
 
 
-def project_version() -> str:
-    with (ROOT / "pyproject.toml").open("rb") as file:
-        return str(tomllib.load(file)["project"]["version"])
+def copy_sources(destination: Path) -> Path:
+    """The checkout's tracked and untracked-but-not-ignored files, copied to `destination`."""
+    listed = run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        env=os.environ,
+    )
+    for name in filter(None, listed.stdout.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def tagged_repository(destination: Path, tag: str) -> Path:
+    copy_sources(destination)
+    env = {**os.environ, **GIT_IDENTITY}
+    for command in (
+        ["git", "init", "--quiet"],
+        ["git", "add", "--all"],
+        ["git", "commit", "--quiet", "--no-verify", "-m", "release"],
+        ["git", "tag", tag],
+    ):
+        run(command, cwd=destination, env=env)
+    return destination
+
+
+def build(source: Path, outdir: Path, *options: str) -> Path:
+    run(
+        [sys.executable, "-m", "build", *options, "--outdir", outdir, source],
+        cwd=source,
+        env=os.environ,
+    )
+    return outdir
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", outdir, ROOT], cwd=ROOT, env=os.environ)
-    return outdir
+    source = tagged_repository(tmp_path_factory.mktemp("release"), RELEASE_TAG)
+    return build(source, tmp_path_factory.mktemp("dist"))
 
 
-def test_wheel_holds_only_the_tap_package(dist: Path) -> None:
-    version = project_version()
+def test_wheel_holds_only_the_tap_package_at_the_tagged_version(dist: Path) -> None:
     (wheel,) = dist.glob("*.whl")
-    assert wheel.name.startswith(f"tap_thinkst_canary-{version}-")
+    assert wheel.name.startswith(f"tap_thinkst_canary-{RELEASE_VERSION}-")
     names = zipfile.ZipFile(wheel).namelist()
-    info = f"tap_thinkst_canary-{version}.dist-info/"
+    info = f"tap_thinkst_canary-{RELEASE_VERSION}.dist-info/"
     assert all(name.startswith(("tap_thinkst_canary/", info)) for name in names), names
     assert "tap_thinkst_canary/__init__.py" in names
     assert f"{info}licenses/LICENSE" in names
@@ -45,7 +92,7 @@ def test_wheel_holds_only_the_tap_package(dist: Path) -> None:
 
 def test_sdist_holds_the_sources_and_license(dist: Path) -> None:
     (sdist,) = dist.glob("*.tar.gz")
-    top = f"tap_thinkst_canary-{project_version()}/"
+    top = f"tap_thinkst_canary-{RELEASE_VERSION}/"
     with tarfile.open(sdist) as archive:
         names = set(archive.getnames())
     assert {top + "pyproject.toml", top + "LICENSE", top + "README.md"} <= names
@@ -70,7 +117,7 @@ def test_wheel_installs_into_a_fresh_environment(dist: Path, tmp_path: Path) -> 
     )
     info = json.loads(about.stdout)
     assert info["name"] == "tap-thinkst-canary"
-    assert info["version"] == project_version()
+    assert info["version"] == RELEASE_VERSION
     assert "auth_token" in info["settings"]["properties"]
 
     # The development tools stay out of the package.
@@ -81,3 +128,12 @@ def test_wheel_installs_into_a_fresh_environment(dist: Path, tmp_path: Path) -> 
         check=False,
     )
     assert simulator.returncode != 0
+
+
+def test_sources_without_git_metadata_build_at_the_fallback_version(tmp_path: Path) -> None:
+    source = copy_sources(tmp_path / "archive")
+    assert not (source / ".git").exists()
+    outdir = build(source, tmp_path / "dist", "--sdist")
+    assert [path.name for path in outdir.iterdir()] == [
+        f"tap_thinkst_canary-{FALLBACK_VERSION}.tar.gz"
+    ]
