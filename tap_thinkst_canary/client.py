@@ -64,8 +64,8 @@ class Page:
 
     records: list[Row]
     bookmark: Mapping[str, t.Any] | None = None
-    #: Whether the stream's children (incident events) come from these records.
-    has_children: bool = False
+    #: Whether the stream's children (incident events) are still to come from these records.
+    children_pending: bool = False
 
 
 class CanaryStream(Stream, abc.ABC):
@@ -188,17 +188,18 @@ class CanaryStream(Stream, abc.ABC):
         return None if limit is None else limit - emitted
 
     def generate_child_contexts(self, record: Row, context: Context | None) -> Iterable[Context]:
-        # Children get a page at a time, with its first record: the SDK syncs them before it
-        # writes that record, so a page's events go out before its incidents, and a STATE
-        # (written after any record) never claims an incident whose events are not written.
+        # Children get a page at a time, with the first record of it the SDK writes (not one a
+        # stream map filters out): the SDK syncs them before it writes that record, so a page's
+        # events go out before its incidents, and a STATE (written after any record) never
+        # claims an incident whose events are not written.
         page = self.page_in_hand
         if (
             context is not None
             and page is not None
-            and page.has_children
-            and page.records
-            and record is page.records[0]
+            and page.children_pending
+            and self.stream_maps[0].get_filter_result(record)
         ):
+            page.children_pending = False
             yield dict(context)
 
     def _start_feeds(self) -> None:

@@ -248,3 +248,12 @@ def _shown(value: t.Any) -> str:
     """A value as the state file spells it, cut short if long."""
     text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def console_bookmark(state: t.Mapping[str, t.Any], stream: str, console: str) -> dict[str, t.Any]:
+    """The bookmark of `stream` for `console` in a state this tap wrote, or {} if it has none."""
+    bookmark = (state.get("bookmarks") or {}).get(stream) or {}
+    for partition in bookmark.get(PARTITIONS_KEY) or ():
+        if partition.get(CONTEXT_KEY) == {"console": console}:
+            return dict(partition)
+    return {}

@@ -90,7 +90,7 @@ class IncidentsStream(CanaryStream):
                 for record in page
                 if updated_before is None or not _updated_before(record, updated_before)
             ]
-            yield Page(wanted, has_children=True)
+            yield Page(wanted, children_pending=True)
             del page, wanted
 
 

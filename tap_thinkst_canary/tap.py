@@ -18,6 +18,8 @@ from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
+    from singer_sdk.plugin_base import _ConfigInput
+
     from tap_thinkst_canary.client import CanaryStream
 
 
@@ -73,6 +75,10 @@ class TapThinkstCanary(Tap):
     def end_of_stream(self, stream: CanaryStream) -> None:
         """A stream has synced every console; after the last stream, the sync succeeded only
         if every console did."""
+        # The writer gathers records until the next other message: when the state has not
+        # changed, no STATE follows the stream's last records to take them out.
+        if isinstance(self.message_writer, FastSingerWriter):
+            self.message_writer.write_out()
         if stream.name == self.last_stream:
             self._finish(stream)
 
@@ -103,6 +109,28 @@ class TapThinkstCanary(Tap):
             and not stream.parent_stream_type
         ]
         return names[-1] if names else None
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Run the command line, the settings checked before the SDK logs a line: a bad
+        setting is the one line the run prints."""
+        if not about:
+            merged = dict(config.config) if config else {}
+            if config and config.parse_env:
+                merged.update(cls._env_var_config)
+            TokenScrubber(*every_token(merged)).install()
+            Settings.from_config(merged, known_settings=cls.sdk_settings())
+        super().invoke(
+            about=about, about_format=about_format, config=config, state=state, catalog=catalog
+        )
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

@@ -20,6 +20,7 @@ from e2e.pipeline import (
     read_jsonl,
     write_json,
 )
+from tap_thinkst_canary.state import console_bookmark
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +68,7 @@ def test_tap_piped_into_target_jsonl_lands_every_record(
 
     # target-jsonl echoes the last STATE it received: the incidents bookmark is the console's top.
     final_state = json.loads(target.stdout.strip().splitlines()[-1])
-    bookmark = final_state["bookmarks"]["incidents"]["replication_key_value"]
+    bookmark = console_bookmark(final_state, "incidents", "127.0.0.1")["replication_key_value"]
     assert int(bookmark) == console.max_updated_id()
 
     everything = [target.stdout, target.stderr, (tmp_path / "tap.log").read_text()]
@@ -107,7 +108,7 @@ def test_the_readmes_plain_singer_commands_run_as_written(
     shell(first_run)
     shell(keep_state)
     first_state = json.loads((tmp_path / "state.json").read_text())
-    bookmark = first_state["bookmarks"]["incidents"]["replication_key_value"]
+    bookmark = console_bookmark(first_state, "incidents", "127.0.0.1")["replication_key_value"]
     assert int(bookmark) == e2e_simulator.console.max_updated_id()
     e2e_simulator.clear_request_log()
     shell(later_run)

@@ -32,6 +32,7 @@ import pytest
 from singer_sdk.singerlib import RecordMessage
 
 from canary_simulator import Console
+from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.writer import FastSingerWriter
 
 from .harness import (
@@ -187,7 +188,9 @@ def test_a_signal_while_a_page_is_slow_to_come_stops_the_wait_at_once(
     assert not _resume_problems(stopped, resumed, small_clean_sync)
     # The first page was done: its incidents are in the state the sync resumes from.
     assert stopped.last_state is not None
-    assert stopped.last_state["bookmarks"]["incidents"].get("replication_key_value")
+    assert console_bookmark(stopped.last_state, "incidents", "127.0.0.1").get(
+        "replication_key_value"
+    )
 
 
 def _draw_trials(clean_bytes: int) -> list[Trial]:

@@ -18,6 +18,7 @@ from typing import IO, Any
 import pytest
 
 from canary_simulator import Console, Simulator
+from tap_thinkst_canary.state import console_bookmark
 
 from .support import (
     TAP_EXECUTABLE,
@@ -29,6 +30,7 @@ from .support import (
 )
 
 TOKEN = "s3cret-Token-0123456789abcdef"
+CONSOLE = "127.0.0.1"  # a console's name, with no `console_name`: the host of its `base_url`
 FAST_RETRIES = {"max_tries": 2, "max_retry_wait": 0, "request_timeout": 5}
 
 
@@ -39,6 +41,13 @@ def assert_one_line_error(run: SyncOutput, *phrases: str, exit_code: int = 1) ->
     for phrase in phrases:
         assert phrase in run.stderr_lines[0], run.stderr
     assert_token_absent(run)
+
+
+def assert_stopped_at_the_first_request(run: SyncOutput, *phrases: str) -> None:
+    """A console problem found by the sync's first request: one ERROR line, the last, after
+    the SDK's start-up lines, and no record."""
+    assert_error_is_last_and_only_error(run, *phrases)
+    assert not [m for m in run.messages if m["type"] == "RECORD"]
 
 
 def assert_error_is_last_and_only_error(run: SyncOutput, *phrases: str, exit_code: int = 1) -> None:
@@ -114,15 +123,17 @@ def test_configuration_errors_stop_before_any_request(
     config, phrase = CONFIG_ERRORS[case]
     run = run_cli(config)
     assert_one_line_error(run, "Configuration error", phrase, exit_code=2)
-    assert run.messages == []
+    assert not run.counts()
     assert TOKEN + " x" not in run.stderr
 
 
 def test_rejected_token_names_where_to_create_a_key(run_cli: Callable[..., SyncOutput]) -> None:
     with Simulator(Console(seed=1, incidents=5), auth_token="the-right-token") as sim:
         run = run_cli({"base_url": sim.base_url, "auth_token": TOKEN, **FAST_RETRIES})
-    assert_one_line_error(run, "rejected the API token", "Settings > API > Add API Key")
-    assert run.messages == []
+    assert_stopped_at_the_first_request(
+        run, "rejected the API token", "Settings > API > Add API Key"
+    )
+    assert not run.counts()
 
 
 def test_resumed_run_reports_a_rejected_token_in_one_error_line(
@@ -142,12 +153,14 @@ def test_api_disabled(
     body = json.dumps({"result": "error", "message": "The API is disabled on this console"})
     console = scripted_console(lambda request: Reply(403, body.encode()))
     run = run_cli({"base_url": console.base_url, "auth_token": TOKEN, **FAST_RETRIES})
-    assert_one_line_error(run, "API is disabled", "enable it")
+    assert_stopped_at_the_first_request(run, "API is disabled", "enable it")
 
 
 def test_domain_not_found(run_cli: Callable[..., SyncOutput]) -> None:
     run = run_cli({"domain": "nosuchconsole0", "auth_token": TOKEN, **FAST_RETRIES})
-    assert_one_line_error(run, "nosuchconsole0.canary.tools does not resolve", "check `domain`")
+    assert_stopped_at_the_first_request(
+        run, "nosuchconsole0.canary.tools does not resolve", "check `domain`"
+    )
 
 
 def test_nothing_listening(run_cli: Callable[..., SyncOutput]) -> None:
@@ -156,7 +169,7 @@ def test_nothing_listening(run_cli: Callable[..., SyncOutput]) -> None:
         port = probe.getsockname()[1]
     config = {"base_url": f"http://127.0.0.1:{port}/api/v1", "auth_token": TOKEN}
     run = run_cli({**config, **FAST_RETRIES, "max_tries": 1})
-    assert_one_line_error(run, "cannot connect to 127.0.0.1", "still after 1 try")
+    assert_stopped_at_the_first_request(run, "cannot connect to 127.0.0.1", "still after 1 try")
 
 
 def test_html_page_instead_of_json(
@@ -166,7 +179,7 @@ def test_html_page_instead_of_json(
     login_page = b"<!doctype html><html><body>Sign in</body></html>"
     console = scripted_console(lambda request: Reply(200, login_page, "text/html"))
     run = run_cli({"base_url": console.base_url, "auth_token": TOKEN, **FAST_RETRIES})
-    assert_one_line_error(run, "got an HTML page", "check that `domain`/`base_url`")
+    assert_stopped_at_the_first_request(run, "got an HTML page", "check that `domain`/`base_url`")
 
 
 def test_transient_failures_that_outlast_the_retries(
@@ -184,7 +197,9 @@ def test_transient_failures_that_outlast_the_retries(
 
 def test_tls_failure(run_cli: Callable[..., SyncOutput], tls_console: str) -> None:
     run = run_cli({"base_url": tls_console, "auth_token": TOKEN, **FAST_RETRIES})
-    assert_one_line_error(run, "TLS verification failed for 127.0.0.1", "REQUESTS_CA_BUNDLE")
+    assert_stopped_at_the_first_request(
+        run, "TLS verification failed for 127.0.0.1", "REQUESTS_CA_BUNDLE"
+    )
 
 
 def test_console_echoing_the_token_in_an_error(
@@ -197,7 +212,7 @@ def test_console_echoing_the_token_in_an_error(
 
     console = scripted_console(echo)
     run = run_cli({"base_url": console.base_url, "auth_token": TOKEN, **FAST_RETRIES})
-    assert_one_line_error(run, "rejected the API token", "[REDACTED]")
+    assert_stopped_at_the_first_request(run, "rejected the API token", "[REDACTED]")
     assert all("auth_token" not in request.params for request in console.requests)
 
 
@@ -256,7 +271,7 @@ def test_rejected_cursor_keeps_the_state_of_what_was_emitted(
     run = run_cli({"base_url": console.base_url, "auth_token": TOKEN, **FAST_RETRIES})
     assert_error_is_last_and_only_error(run, "rejected the paging cursor", "run the sync again")
     assert [r["id"] for r in run.records("incidents")] == ["incident:1", "incident:2"]
-    assert run.last_state["bookmarks"]["incidents"]["replication_key_value"] == 2
+    assert console_bookmark(run.last_state, "incidents", CONSOLE)["replication_key_value"] == 2
     cursor_requests = [r.params for r in console.requests if "cursor" in r.params]
     assert cursor_requests == [{"cursor": "page-2"}]  # the cursor alone, never the next_link
 
@@ -274,7 +289,7 @@ def test_error_body_on_a_200_stops_the_sync_with_the_console_message(
     run = run_cli({"base_url": console.base_url, "auth_token": TOKEN, **FAST_RETRIES})
     assert_error_is_last_and_only_error(run, "Database is being upgraded")
     # Everything synced before the failing stream is covered by the last state.
-    assert run.last_state["bookmarks"]["incidents"]["replication_key_value"] == 3
+    assert console_bookmark(run.last_state, "incidents", CONSOLE)["replication_key_value"] == 3
 
 
 @pytest.fixture
@@ -366,7 +381,7 @@ def test_a_signal_stops_the_sync_with_its_state_and_a_non_zero_exit(
     name = signal.Signals(signum).name
     assert_error_is_last_and_only_error(run, name, "resumes", exit_code=128 + signum)
     assert run.messages[-1]["type"] == "STATE"
-    assert run.last_state["bookmarks"]["incidents"]["replication_key_value"] == 2
+    assert console_bookmark(run.last_state, "incidents", CONSOLE)["replication_key_value"] == 2
 
 
 def _lines_until_incidents_bookmark(stdout: IO[str]) -> str:
@@ -375,7 +390,7 @@ def _lines_until_incidents_bookmark(stdout: IO[str]) -> str:
     for line in stdout:
         lines.append(line)
         message = json.loads(line)
-        bookmark = message.get("value", {}).get("bookmarks", {}).get("incidents", {})
+        bookmark = console_bookmark(message.get("value", {}), "incidents", CONSOLE)
         if message.get("type") == "STATE" and "replication_key_value" in bookmark:
             break
     return "".join(lines)

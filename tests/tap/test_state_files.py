@@ -13,10 +13,12 @@ import pytest
 
 from canary_simulator import Console, Simulator
 from tap_thinkst_canary.errors import ConfigError
+from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 from .support import SyncOutput, sync_in_process, sync_with_cli
 
+CONSOLE = "127.0.0.1"  # the console's name, with no `console_name`: the host of its `base_url`
 State = dict[str, Any]
 
 FIX = "restore the last good state, or run without --state for a full sync."
@@ -59,7 +61,7 @@ def first_sync(tmp_path: Path, sim: Simulator) -> SyncOutput:
     """A whole sync from scratch."""
     run = sync_in_process(config_for(sim))
     assert run.returncode == 0, run.stderr
-    assert run.last_state["bookmarks"]["incidents"]["replication_key_value"] == 12
+    assert console_bookmark(run.last_state, "incidents", CONSOLE)["replication_key_value"] == 12
     return run
 
 
@@ -205,13 +207,16 @@ def test_every_state_written_in_a_sync_resumes_it_even_as_a_state_message(
     """The states written between pages carry the SDK's own keys (`starting_replication_value`
     and the like): each one resumes, unwrapped from the STATE message it came in."""
     states = [m for m in first_sync.messages if m["type"] == "STATE"]
-    with_incidents = [m for m in states if "incidents" in m["value"]["bookmarks"]]
+    with_incidents = [m for m in states if console_bookmark(m["value"], "incidents", CONSOLE)]
     assert len(with_incidents) >= 4  # before the first page, after each of the three, final
     assert any(
-        "starting_replication_value" in m["value"]["bookmarks"]["incidents"] for m in with_incidents
+        "starting_replication_value" in console_bookmark(m["value"], "incidents", CONSOLE)
+        for m in with_incidents
     )
     for message in with_incidents:
-        bookmark = message["value"]["bookmarks"]["incidents"].get("replication_key_value", 0)
+        bookmark = console_bookmark(message["value"], "incidents", CONSOLE).get(
+            "replication_key_value", 0
+        )
         sim.clear_request_log()
         run = sync_in_process(config_for(sim), state=message)
         assert incidents_since(sim) == [str(bookmark)]
@@ -222,7 +227,8 @@ def test_every_state_written_in_a_sync_resumes_it_even_as_a_state_message(
 @pytest.mark.slow
 def test_the_sdk_s_own_keys_are_kept(tmp_path: Path, sim: Simulator) -> None:
     """Progress markers, a signpost, partitions and keys of its own: a state the SDK could have
-    written resumes from its bookmark."""
+    written resumes from its bookmark. This one is of a single console, as the tap wrote them
+    before it kept bookmarks per console: its bookmark becomes the console's."""
     state = {
         "type": "STATE",
         "value": {
@@ -245,9 +251,10 @@ def test_the_sdk_s_own_keys_are_kept(tmp_path: Path, sim: Simulator) -> None:
     assert warnings(run) == []
     assert incidents_since(sim) == ["7"]
     assert sorted(record["updated_id"] for record in run.records("incidents")) == list(range(8, 13))
-    final = run.last_state["bookmarks"]["incidents"]
+    final = console_bookmark(run.last_state, "incidents", CONSOLE)
     assert final["replication_key_value"] == 12
-    assert final["a_key_of_a_later_version"] == {"nested": [1, 2]}
+    kept = run.last_state["bookmarks"]["incidents"]["a_key_of_a_later_version"]
+    assert kept == {"nested": [1, 2]}
 
 
 FOREIGN_STATES: dict[str, tuple[State, str]] = {
@@ -302,6 +309,11 @@ def test_the_state_given_in_process_is_not_changed(sim: Simulator) -> None:
     tap = TapThinkstCanary(config=config_for(sim), state=state)
     assert state == given
     assert tap.state["bookmarks"]["incidents"] == {
-        "replication_key": "updated_id",
-        "replication_key_value": 7,
+        "partitions": [
+            {
+                "context": {"console": CONSOLE},
+                "replication_key": "updated_id",
+                "replication_key_value": 7,
+            }
+        ]
     }

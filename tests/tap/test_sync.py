@@ -16,6 +16,7 @@ from canary_simulator import Simulator
 from tap_thinkst_canary.api import CanaryApi
 from tap_thinkst_canary.errors import ConsoleError, SyncStopped
 from tap_thinkst_canary.model.events import EVENT_TABLE
+from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.streams import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
 
@@ -30,6 +31,7 @@ from .support import (
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
+CONSOLE = "127.0.0.1"  # a console's name, with no `console_name`: the host of its `base_url`
 MakeSimulator = Callable[..., Simulator]
 Freeze = Callable[[datetime.datetime], None]
 
@@ -98,9 +100,9 @@ def test_audit_trail_days_come_in_order_sorted_and_checkpointed(
         assert day_ids == sorted(day_ids)
     assert {entry["id"] for entry in entries} == console.audit_ids()
     resume_days = [
-        state["bookmarks"]["audit_trail"]["resume_day"]
+        day
         for state in output.states()
-        if state["bookmarks"].get("audit_trail", {}).get("resume_day")
+        if (day := console_bookmark(state, "audit_trail", CONSOLE).get("resume_day"))
     ]
     # One checkpoint per day, each a day further, up to today which is never "finished".
     distinct = list(dict.fromkeys(resume_days))
@@ -179,7 +181,7 @@ def test_start_date_skips_older_history_on_the_first_sync_only(
     assert recent != set(updated)
     assert set(ids(first, "incidents")) == recent
     assert set(ids(first, "audit_trail")) == console.audit_ids(start=start.date())
-    assert first.last_state["bookmarks"]["incidents"]["replication_key_value"] == max(
+    assert console_bookmark(first.last_state, "incidents", CONSOLE)["replication_key_value"] == max(
         console.max_updated_id(), 0
     )
     # Later, an old incident that gets acknowledged comes back, start_date notwithstanding.
@@ -250,7 +252,7 @@ def test_days_without_entries_still_move_the_bookmark(
     start = (NOW - datetime.timedelta(days=10)).date().isoformat()
     output = sync_in_process(config_for(sim, start_date=start, audit_trail_window_days=3))
     assert ids(output, "audit_trail") == [*early, *late]
-    bookmark = output.last_state["bookmarks"]["audit_trail"]
+    bookmark = console_bookmark(output.last_state, "audit_trail", CONSOLE)
     assert bookmark["resume_day"] == NOW.date().isoformat()
     assert bookmark["resume_after_id"] is None
     again = sync_in_process(config_for(sim), state=output.last_state)
@@ -344,7 +346,7 @@ def test_birds_take_their_flock_from_the_flocks_summary(
             "flock:dmz": {"name": "DMZ", "devices": ["node-b"]},
         }
     }
-    answers = {"/devices/all": birds, "/flocks/summary": flocks}
+    answers = {"/ping": {}, "/devices/all": birds, "/flocks/summary": flocks}
 
     def respond(request: ScriptedRequest) -> Reply:
         return Reply(body=json.dumps({"result": "success", **answers[request.path]}).encode())
@@ -362,7 +364,8 @@ def test_birds_take_their_flock_from_the_flocks_summary(
     console.requests.clear()
     sync_in_process(config, catalog=_only_these("birds", "flocks"))
     # Birds and flocks share one answer of the flocks' summary.
-    assert Counter(r.path for r in console.requests) == {"/devices/all": 1, "/flocks/summary": 1}
+    paths = Counter(r.path for r in console.requests)
+    assert paths == {"/ping": 1, "/devices/all": 1, "/flocks/summary": 1}
 
 
 def test_incidents_carry_their_events_as_sent_and_only_incident_events_types_them(
@@ -439,7 +442,7 @@ def test_no_state_claims_an_incident_before_its_events_are_out(
         elif message["type"] == "RECORD" and message["stream"] == "incidents":
             incidents_seen[message["record"]["id"]] = message["record"]
         elif message["type"] == "STATE":
-            bookmark = message["value"]["bookmarks"].get("incidents", {})
+            bookmark = console_bookmark(message["value"], "incidents", CONSOLE)
             claimed = bookmark.get("replication_key_value") or 0
             for incident in incidents_seen.values():
                 if incident["updated_id"] <= claimed:
