@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_simulator import Console
-from tap_thinkst_canary.streams import STREAM_TYPES
+from tap_thinkst_canary.tap import TapThinkstCanary
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
@@ -20,8 +20,18 @@ PLUGIN_VENVS = ROOT / ".meltano"
 # An address where nothing listens: any attempt to reach Meltano Hub fails at once.
 UNREACHABLE_HUB = "http://127.0.0.1:9/"
 
-STREAMS = tuple(stream_type.name for stream_type in STREAM_TYPES)
-KEYS = {stream_type.name: tuple(stream_type.primary_keys or ()) for stream_type in STREAM_TYPES}
+
+def _primary_keys() -> dict[str, tuple[str, ...]]:
+    """Each stream's name and primary key, in the tap's order."""
+    tap = TapThinkstCanary(
+        config={"domain": "example", "auth_token": "keys-only-0123456789abcdef"},
+        validate_config=False,
+    )
+    return {stream.name: tuple(stream.primary_keys or ()) for stream in tap.streams.values()}
+
+
+KEYS = _primary_keys()
+STREAMS = tuple(KEYS)
 
 
 def expected_counts(console: Console) -> dict[str, int]:
