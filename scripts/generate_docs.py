@@ -30,8 +30,8 @@ README = ROOT / "README.md"
 
 TAP = "tap-thinkst-canary"
 LABEL = "Thinkst Canary"
-# Either one locates the console; the token is needed with both.
-CONSOLE_LOCATORS = ("domain", "base_url")
+# What Meltano checks is set: one console (its address and token), or the list of consoles.
+SETTINGS_GROUPS = (("domain", "auth_token"), ("base_url", "auth_token"), ("consoles",))
 # The settings every Meltano SDK tap gets for free; the README documents them in one sentence.
 SDK_SETTINGS = (
     "stream_maps",
@@ -109,16 +109,13 @@ def settings(about_info: dict[str, Any]) -> list[dict[str, Any]]:
 
 def extractor(about_info: dict[str, Any]) -> dict[str, Any]:
     """The definition Meltano needs to run the tap, shared by meltano.yml and the Hub file."""
-    required = list(about_info["settings"].get("required", []))
     return {
         "name": TAP,
         "namespace": TAP.replace("-", "_"),
         "label": LABEL,
         "executable": TAP,
         "capabilities": sorted(c for c in about_info["capabilities"] if c in HUB_CAPABILITIES),
-        "settings_group_validation": [
-            [locator, *(r for r in required if r != locator)] for locator in CONSOLE_LOCATORS
-        ],
+        "settings_group_validation": [list(group) for group in SETTINGS_GROUPS],
         "settings": settings(about_info),
     }
 

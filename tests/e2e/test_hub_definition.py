@@ -60,13 +60,17 @@ def test_hub_definition_describes_every_setting_of_about() -> None:
     for name, setting in settings.items():
         assert {"kind", "label", "description"} <= set(setting), name
     assert settings["auth_token"]["sensitive"] is True
-    assert [name for name, s in settings.items() if s.get("sensitive")] == ["auth_token"]
+    assert [name for name, s in settings.items() if s.get("sensitive")] == [
+        "auth_token",
+        "consoles",
+    ]
     assert {"catalog", "discover", "state", "about", "stream-maps", "schema-flattening"} <= set(
         definition["capabilities"]
     )
     assert sorted(map(sorted, definition["settings_group_validation"])) == [
         ["auth_token", "base_url"],
         ["auth_token", "domain"],
+        ["consoles"],
     ]
 
 
