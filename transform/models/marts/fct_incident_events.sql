@@ -29,7 +29,6 @@ select
     e.http_method,
     e.http_path,
     e.user_agent,
-    e.ports,
     i.acknowledged,
     i.acknowledged_at,
     i.acknowledged_by,

@@ -27,6 +27,5 @@ select
     nullif(http_method, '') as http_method,
     nullif(http_path, '') as http_path,
     nullif(user_agent, '') as user_agent,
-    {{ json_or_null('ports') }} as ports,
     {{ json_or_null('extra') }} as extra
 from events
