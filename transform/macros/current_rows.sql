@@ -6,14 +6,14 @@
   only when the relation has it: the same model works before and after.
 #}
 {% macro current_rows(relation) %}
-    {%- set deleted_column = none -%}
+    {%- set found = namespace(column=none) -%}
     {%- if execute -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
             {%- if column.name | lower == '_sdc_deleted_at' -%}
-                {%- set deleted_column = column.name -%}
+                {%- set found.column = column.name -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     select * from {{ relation }}
-    {%- if deleted_column %} where {{ adapter.quote(deleted_column) }} is null{% endif %}
+    {%- if found.column %} where {{ adapter.quote(found.column) }} is null{% endif %}
 {% endmacro %}

@@ -1,7 +1,11 @@
--- One row per event of an incident, with the columns the marts read; the rest stay in the
--- loaded table.
-with events as (
+-- One row per event of an incident still in its console, with the columns the marts read;
+-- the rest stay in the loaded table. An event is current only while its incident is.
+with current_events as (
     {{ current_rows(source('canary', 'incident_events')) }}
+),
+
+current_incidents as (
+    {{ current_rows(source('canary', 'incidents')) }}
 )
 
 select
@@ -28,4 +32,9 @@ select
     nullif(http_path, '') as http_path,
     nullif(user_agent, '') as user_agent,
     {{ json_or_null('extra') }} as extra
-from events
+from current_events as e
+where exists (
+    select 1
+    from current_incidents as i
+    where i.console = e.console and i.id = e.incident_id
+)
