@@ -197,13 +197,13 @@ def acknowledge_chart(seconds: Sequence[int]) -> str:
             parts.append(
                 f'<rect class="mark" x="{x + 6:.1f}" y="{top + plot_height - height:.1f}" '
                 f'width="{step - 12:.1f}" height="{height:.1f}" fill="{PALETTE[0]}">'
-                f"<title>{count} acknowledged in {label}</title></rect>"
+                f"<title>{count} acknowledged in {esc(label)}</title></rect>"
                 f'<text x="{x + step / 2:.1f}" y="{top + plot_height - height - 4:.1f}" '
                 f'text-anchor="middle" class="value">{count}</text>'
             )
         parts.append(
             f'<text x="{x + step / 2:.1f}" y="{top + plot_height + 16}" text-anchor="middle" '
-            f'class="tick">{label}</text>'
+            f'class="tick">{esc(label)}</text>'
         )
     middle = median(seconds)
     parts.append(
