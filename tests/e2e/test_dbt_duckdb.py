@@ -44,6 +44,9 @@ class Warehouse:
             TAP_THINKST_CANARY_AUTH_TOKEN=AUTH_TOKEN,
             TARGET_DUCKDB_FILEPATH=str(self.path),
             DBT_DUCKDB_PATH=str(self.path),
+            # dbt's compiled SQL and logs stay out of the checkout.
+            DBT_TARGET_PATH=str(root / "dbt-target"),
+            DBT_LOG_PATH=str(root / "dbt-logs"),
         )
 
     def meltano(self, *args: str) -> str:
@@ -203,6 +206,52 @@ def test_an_audit_trail_acknowledgement_names_who_and_when(
     }
 
 
+def test_two_consoles_in_the_same_tables_stay_apart(warehouse: Warehouse, tmp_path: Path) -> None:
+    copy = copy_of(warehouse, tmp_path)
+    [(first,)] = copy.rows("SELECT DISTINCT console FROM canary.incidents")
+    second = "zz99yy88.canary.tools"
+    copy.execute(
+        *(
+            f"INSERT INTO canary.{table} SELECT * REPLACE ('{second}' AS console) "
+            f"FROM canary.{table}"
+            for table in (
+                "incidents",
+                "incident_events",
+                "audit_trail",
+                "birds",
+                "tokens",
+                "flocks",
+            )
+        )
+    )
+
+    copy.meltano("invoke", "dbt-duckdb:build")
+
+    # Every figure of the second console is the first's, and what it was before the second
+    # console arrived: no join crosses consoles. (bird_health's offline time is measured at
+    # build time.)
+    build_time = {"bird_health": ", measured_at, seconds_offline"}
+    for model in (
+        "fct_incidents",
+        "fct_incident_events",
+        "attacker_sources",
+        "daily_incidents",
+        "bird_health",
+        "token_inventory",
+    ):
+        columns = f"* EXCLUDE (console{build_time.get(model, '')})"
+        alone = warehouse.rows(f"SELECT {columns} FROM {ANALYTICS_SCHEMA}.{model} ORDER BY ALL")
+        assert alone, model
+        for console in (first, second):
+            assert (
+                copy.rows(
+                    f"SELECT {columns} FROM {ANALYTICS_SCHEMA}.{model} "
+                    f"WHERE console = '{console}' ORDER BY ALL"
+                )
+                == alone
+            ), (model, console)
+
+
 def test_rows_marked_deleted_leave_the_models(warehouse: Warehouse, tmp_path: Path) -> None:
     copy = copy_of(warehouse, tmp_path)
     [(bird_id,)] = copy.rows("SELECT id FROM canary.birds ORDER BY id LIMIT 1")
@@ -236,15 +285,31 @@ def test_rows_marked_deleted_leave_the_models(warehouse: Warehouse, tmp_path: Pa
     ]
 
 
-def test_a_data_test_fails_when_an_event_goes_missing(warehouse: Warehouse, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("damage", "failing_test"),
+    [
+        pytest.param(
+            "DELETE FROM canary.incident_events WHERE (incident_id, position) IN "
+            "(SELECT incident_id, max(position) FROM canary.incident_events "
+            "GROUP BY incident_id ORDER BY incident_id LIMIT 1)",
+            "assert_incident_event_counts_match_the_console",
+            id="an event goes missing",
+        ),
+        pytest.param(
+            "UPDATE canary.birds SET console = 'elsewhere.canary.tools' "
+            "WHERE id = (SELECT min(id) FROM canary.birds)",
+            "relationships_within_console_stg_birds_flock_id",
+            id="a bird's flock is in another console",
+        ),
+    ],
+)
+def test_the_tests_catch_damaged_data(
+    warehouse: Warehouse, tmp_path: Path, damage: str, failing_test: str
+) -> None:
     copy = copy_of(warehouse, tmp_path)
-    copy.execute(
-        "DELETE FROM canary.incident_events WHERE (incident_id, position) IN "
-        "(SELECT incident_id, max(position) FROM canary.incident_events "
-        "GROUP BY incident_id ORDER BY incident_id LIMIT 1)"
-    )
+    copy.execute(damage)
 
     with pytest.raises(AssertionError) as failure:
         copy.meltano("invoke", "dbt-duckdb:build")
 
-    assert "Failure in test assert_incident_event_counts_match_the_console" in str(failure.value)
+    assert f"Failure in test {failing_test}" in str(failure.value)

@@ -42,6 +42,8 @@ def test_dbt_build_on_postgres_matches_the_simulator_and_feeds_the_report(
         TAP_THINKST_CANARY_AUTH_TOKEN=AUTH_TOKEN,
         **{f"TARGET_POSTGRES_{key}": value for key, value in connection.items()},
         **{f"DBT_POSTGRES_{key}": value for key, value in connection.items()},
+        DBT_TARGET_PATH=str(tmp_path / "dbt-target"),
+        DBT_LOG_PATH=str(tmp_path / "dbt-logs"),
     )
     pipeline: list[str | Path] = [
         require_meltano(),
