@@ -200,7 +200,6 @@ def test_an_audit_trail_acknowledgement_names_who_and_when(
     )
     assert json.loads(entity) == {
         "type": "Incident",
-        "type_id": 99,
         "uid": incident_id,
         "name": "Incident",
     }

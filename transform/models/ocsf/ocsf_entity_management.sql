@@ -71,7 +71,7 @@ select
     ]) }} as metadata,
     {{ json_object([
         ('type', 'entity_type'),
-        ('type_id', "case entity_type when 'Device' then 1 when 'User' then 2 else 99 end"),
+        ('type_id', "case entity_type when 'Device' then 1 when 'User' then 2 end"),
         ('uid', "coalesce(incident_id, case when entity_type = 'User' then user_name end)"),
         ('name', "case when entity_type = 'User' then coalesce(user_name, entity_type) else entity_type end"),
     ]) }} as entity,
