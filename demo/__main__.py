@@ -1,8 +1,10 @@
 """`make demo`: the real pipeline against an offline console, into an embedded DuckDB.
 
 Starts the console simulator on a free loopback port, runs
-`meltano run tap-thinkst-canary target-duckdb`, stops the simulator and prints what landed.
-Everything the demo keeps lives in `output/` (the DuckDB file, Meltano's state, the logs).
+`meltano run tap-thinkst-canary target-duckdb dbt-duckdb:build` (the tap, then the dbt models
+in `transform/` and their tests), stops the simulator, prints what landed and writes the
+report page. Everything the demo keeps lives in `output/` (the DuckDB file, Meltano's state,
+the logs, `report.html`).
 Each run finds a console that has moved on: more incidents, and one incident acknowledged, so
 the second run shows an incremental sync. Delete `output/` to start over.
 """
@@ -25,12 +27,15 @@ import duckdb
 
 from canary_simulator import Console, Simulator
 from demo.queries import TABLES, load_queries
+from report.data import read_duckdb
+from report.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests point the demo at a directory of their own.
 OUTPUT = Path(os.environ.get("DEMO_OUTPUT", ROOT / "output")).resolve()
 DATABASE = OUTPUT / "warehouse.duckdb"
 RUN_COUNTER = OUTPUT / "demo-runs"
+REPORT = OUTPUT / "report.html"
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 
 SEED = 2024
@@ -85,6 +90,14 @@ def main() -> int:
             heading(query.title)
             cursor = connection.execute(query.sql)
             print_table([column[0] for column in cursor.description or ()], cursor.fetchall())
+    heading("Report")
+    report = read_duckdb(DATABASE)
+    REPORT.write_text(render(report), encoding="utf-8")
+    print(
+        f"The dbt models are in the schema canary_analytics; the report page, "
+        f"{shown(REPORT)}, charts {report.incidents} incidents from "
+        f"{report.source_count} attacker sources."
+    )
     print()
     print(f"The data is in {shown(DATABASE)}.")
     print("Run `make demo` again for an incremental run; delete output/ to start over.")
@@ -129,10 +142,12 @@ def run_meltano(base_url: str, token: str, run: int) -> dict[str, int]:
         "TAP_THINKST_CANARY_BASE_URL": base_url,
         "TAP_THINKST_CANARY_AUTH_TOKEN": token,
         "TARGET_DUCKDB_FILEPATH": str(DATABASE),
+        "DBT_DUCKDB_PATH": str(DATABASE),
     }
     log = OUTPUT / f"demo-run-{run}.log"
-    command = [str(MELTANO), "--log-format=json", "run", "tap-thinkst-canary", "target-duckdb"]
-    print(f"$ meltano run tap-thinkst-canary target-duckdb   (log: {shown(log)})")
+    blocks = ["tap-thinkst-canary", "target-duckdb", "dbt-duckdb:build"]
+    command = [str(MELTANO), "--log-format=json", "run", *blocks]
+    print(f"$ meltano run {' '.join(blocks)}   (log: {shown(log)})")
     with log.open("w", encoding="utf-8") as log_file:
         result = subprocess.run(
             command,

@@ -1,0 +1,38 @@
+-- One row per incident event, with the context of its incident.
+select
+    e.console,
+    e.incident_id,
+    e.position,
+    e.event_at,
+    e.position = 0 as is_first_event,
+    e.position = i.event_rows - 1 as is_last_event,
+    i.created_at as incident_created_at,
+    i.logtype,
+    i.logtype_name,
+    i.logtype_category,
+    i.is_operational,
+    i.flock_id,
+    i.flock_name,
+    i.node_id,
+    i.node_kind,
+    i.bird_name,
+    i.token_kind,
+    coalesce(e.src_host, i.src_host) as src_host,
+    coalesce(e.src_port, i.src_port) as src_port,
+    coalesce(e.dst_host, i.dst_host) as dst_host,
+    coalesce(e.dst_port, i.dst_port) as dst_port,
+    e.username,
+    e.password,
+    e.domain,
+    e.hostname,
+    e.command,
+    e.http_method,
+    e.http_path,
+    e.user_agent,
+    i.acknowledged,
+    i.acknowledged_at,
+    i.acknowledged_by,
+    i.source_seen_before
+from {{ ref('stg_incident_events') }} as e
+join {{ ref('fct_incidents') }} as i
+    on i.console = e.console and i.incident_id = e.incident_id
