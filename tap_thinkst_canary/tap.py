@@ -178,7 +178,7 @@ class TapThinkstCanary(Tap):
 
 
 def _consoles_in_state(state: t.Mapping[str, t.Any]) -> set[str]:
-    """The consoles a state holds a bookmark of."""
+    """The consoles a state holds a bookmark of (not just an empty partition)."""
     bookmarks = state.get("bookmarks") or {}
     return {
         partition["context"]["console"]
@@ -186,4 +186,5 @@ def _consoles_in_state(state: t.Mapping[str, t.Any]) -> set[str]:
         if isinstance(bookmark, dict)
         for partition in bookmark.get("partitions") or ()
         if isinstance(partition.get("context", {}).get("console"), str)
+        and set(partition) - {"context"}
     }
