@@ -1,6 +1,6 @@
 """`make demo`: the real pipeline against an offline console, into an embedded DuckDB.
 
-Starts the console simulator on a free loopback port, runs
+Starts two console simulators (a head office and a lab) on free loopback ports, runs
 `meltano run tap-thinkst-canary target-duckdb dbt-duckdb:build` (the tap, then the dbt models
 in `transform/` and their tests), stops the simulator, prints what landed and writes the
 report page. Everything the demo keeps lives in `output/` (the DuckDB file, Meltano's state,
@@ -11,6 +11,7 @@ the second run shows an incremental sync. Delete `output/` to start over.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -38,44 +39,64 @@ RUN_COUNTER = OUTPUT / "demo-runs"
 REPORT = OUTPUT / "report.html"
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 
-SEED = 2024
-FIRST_RUN_INCIDENTS = 300
-NEW_INCIDENTS_PER_RUN = 40
+# Two consoles, as a company with a head office and a lab would run: their ids overlap (each
+# has a `flock:default`, incidents numbered from 1), their rows share the tables.
+CONSOLES = (("hq", 2024, 300), ("lab", 2025, 60))  # name, seed, incidents on the first run
+NEW_INCIDENTS_PER_RUN = 40  # at the head office
 AUDIT_ENTRIES_PER_RUN = 3
 
 
 def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
     run = next_run_number()
-    console = Console(seed=SEED, incidents=FIRST_RUN_INCIDENTS)
-    acknowledged = replay_activity(console, run)
+    consoles = {name: Console(seed=seed, incidents=count) for name, seed, count in CONSOLES}
+    hq = consoles["hq"]
+    acknowledged = replay_activity(hq, run)
 
-    heading(f"Run {run}: a console with {console.incident_count()} incidents")
+    described = " and ".join(f"{name} with {c.incident_count()}" for name, c in consoles.items())
+    heading(f"Run {run}: two consoles, {described} incidents")
     if acknowledged:
         print(
-            f"Since the last run, {NEW_INCIDENTS_PER_RUN} incidents arrived, one was acknowledged\n"
-            f"({acknowledged}) and {AUDIT_ENTRIES_PER_RUN} audit trail entries were written today."
+            f"Since the last run, {NEW_INCIDENTS_PER_RUN} incidents arrived at hq, one was "
+            f"acknowledged ({acknowledged}) and {AUDIT_ENTRIES_PER_RUN} audit trail entries were "
+            "written there today."
         )
     before = row_counts()
-    token = secrets.token_urlsafe(24)
-    with Simulator(console, auth_token=token, host="127.0.0.1", port=0) as simulator:
-        print(f"Console simulator listening on {simulator.base_url}")
-        started = time.monotonic()
-        emitted = run_meltano(simulator.base_url, token, run)
-        elapsed = time.monotonic() - started
-        requests = simulator.request_counts()
-        since = [
-            entry.params.get("incidents_since")
-            for entry in simulator.requests
-            if entry.path.endswith("/incidents/all") and "incidents_since" in entry.params
+    tokens = {name: secrets.token_urlsafe(24) for name in consoles}
+    with contextlib.ExitStack() as running:
+        simulators = {
+            name: running.enter_context(
+                Simulator(console, auth_token=tokens[name], host="127.0.0.1", port=0)
+            )
+            for name, console in consoles.items()
+        }
+        for name, simulator in simulators.items():
+            print(f"Console simulator {name} listening on {simulator.base_url}")
+        setting = [
+            {"name": name, "base_url": simulator.base_url, "auth_token": tokens[name]}
+            for name, simulator in simulators.items()
         ]
-    print(f"Console simulator stopped. The pipeline took {elapsed:.1f} s.")
+        started = time.monotonic()
+        emitted = run_meltano(setting, run)
+        elapsed = time.monotonic() - started
+        requests = sum((simulator.request_counts() for simulator in simulators.values()), Counter())
+        since = {
+            name: [
+                entry.params["incidents_since"]
+                for entry in simulator.requests
+                if entry.path.endswith("/incidents/all") and "incidents_since" in entry.params
+            ]
+            for name, simulator in simulators.items()
+        }
+    print(f"Console simulators stopped. The pipeline took {elapsed:.1f} s.")
 
     after = row_counts()
     heading("What this run synced")
-    if since:
-        print(f"The tap asked for incidents with updated_id > {since[0]}", end="")
-        print(" (everything)." if str(since[0]) in ("", "0") else " (its bookmark).")
+    for name, asked in since.items():
+        if asked:
+            fresh = str(asked[0]) in ("", "0")
+            print(f"The tap asked {name} for incidents with updated_id > {asked[0]}", end="")
+            print(" (everything)." if fresh else " (its bookmark).")
     print(f"API requests: {sum(requests.values())} ({describe_requests(requests)})")
     print_table(
         ["table", "records synced", "rows before", "rows now"],
@@ -132,15 +153,15 @@ def replay_activity(console: Console, run: int) -> str | None:
     return None
 
 
-def run_meltano(base_url: str, token: str, run: int) -> dict[str, int]:
+def run_meltano(consoles: list[dict[str, str]], run: int) -> dict[str, int]:
     """Runs the pipeline; returns the records the tap emitted per stream, from its metrics."""
     environment = {
         **os.environ,
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         # The demo's state lives beside its DuckDB file, so deleting output/ starts over.
         "MELTANO_DATABASE_URI": f"sqlite:///{OUTPUT / 'meltano.db'}",
-        "TAP_THINKST_CANARY_BASE_URL": base_url,
-        "TAP_THINKST_CANARY_AUTH_TOKEN": token,
+        # The `consoles` setting as Meltano takes it from the environment: JSON text.
+        "TAP_THINKST_CANARY_CONSOLES": json.dumps(consoles),
         "TARGET_DUCKDB_FILEPATH": str(DATABASE),
         "DBT_DUCKDB_PATH": str(DATABASE),
     }

@@ -39,7 +39,7 @@ SELECT
     sum(i.events_count) AS triggers,
     max(i.created_at) AS last_triggered
 FROM canary.incidents AS i
-LEFT JOIN canary.tokens AS t ON t.node_id = i.node_id
+LEFT JOIN canary.tokens AS t ON t.console = i.console AND t.node_id = i.node_id
 WHERE i.logtype_category = 'Canarytoken'
 GROUP BY coalesce(t.kind, i.logtype_name), coalesce(t.memo, ''), i.src_host
 ORDER BY triggers DESC, last_triggered DESC
@@ -65,11 +65,11 @@ LIMIT 10;
 SELECT
     i.src_host AS source_ip,
     count(DISTINCT p.port) AS distinct_ports,
-    count(DISTINCT i.id) AS scans,
+    count(DISTINCT (i.console, i.id)) AS scans,
     min(p.port) AS lowest_port,
     max(p.port) AS highest_port
 FROM canary.incident_events AS e
-JOIN canary.incidents AS i ON i.id = e.incident_id
+JOIN canary.incidents AS i ON i.console = e.console AND i.id = e.incident_id
 CROSS JOIN LATERAL unnest(CAST(e.ports AS BIGINT[])) AS p (port)
 WHERE e.logtype_category = 'Port Scan'
 GROUP BY i.src_host

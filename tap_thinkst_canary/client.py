@@ -130,17 +130,21 @@ class CanaryStream(Stream, abc.ABC):
 
     def get_records(self, context: Context | None) -> Iterable[Row]:
         assert context is not None  # every stream is partitioned by console
-        if context == self.partitions[0]:  # type: ignore[index]
-            # The stream's first console: the sync's first request, then every console's feed.
-            self._canary_tap.check_access(self)
-            self._start_feeds()
-        console = self._canary_tap.consoles[context["console"]]
-        feed = self._feeds.pop(console.name, None)
         try:
+            if context == self.partitions[0]:  # type: ignore[index]
+                # The stream's first console: the sync's first request, then every feed.
+                self._canary_tap.check_access(self)
+                self._start_feeds()
+            console = self._canary_tap.consoles[context["console"]]
+            feed = self._feeds.pop(console.name, None)
             if feed is not None and not console.failed:
                 yield from self._write_feed(feed, console, context)
             if not self._feeds:
                 self._canary_tap.end_of_stream(self)
+        except SyncInterrupted as stop:
+            self._stop_feeds()
+            self.checkpoint(last=True)
+            raise SyncStopped(stop.cause) from None
         except BaseException:
             self._stop_feeds()
             raise
@@ -155,9 +159,6 @@ class CanaryStream(Stream, abc.ABC):
                 if page.bookmark:
                     self.get_context_state(context).update(page.bookmark)
                 self.checkpoint()
-        except SyncInterrupted as stop:
-            self.checkpoint(last=True)
-            raise SyncStopped(stop.cause) from None
         except CanaryError as problem:
             # Everything emitted so far has been written: make the state say so, then go on
             # with the other consoles.

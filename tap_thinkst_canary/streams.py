@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.client import CanaryStream, Page, SnapshotStream
+from tap_thinkst_canary.errors import SyncInterrupted, SyncStopped
 from tap_thinkst_canary.model import (
     AUDIT_ENTRY_SCHEMA,
     BIRD_SCHEMA,
@@ -121,7 +122,12 @@ class IncidentEventsStream(CanaryStream):
             for event in incident_event_rows(incident)
         )
         console = self._canary_tap.consoles[context["console"]]
-        yield from self.emit(events, console, room=self._dry_run_room(0))
+        try:
+            yield from self.emit(events, console, room=self._dry_run_room(0))
+        except SyncInterrupted as stop:
+            # The state claims no incident of this page yet: its events may stop anywhere.
+            self.checkpoint(last=True)
+            raise SyncStopped(stop.cause) from None
 
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         raise NotImplementedError("incident events come a page of incidents at a time")

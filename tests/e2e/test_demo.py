@@ -32,7 +32,7 @@ def test_demo_twice_populates_duckdb_and_the_second_run_is_incremental(tmp_path:
     demo = [sys.executable, "-m", "demo"]
 
     first = run(demo, cwd=ROOT, env=env).stdout
-    assert "Run 1: a console with 300 incidents" in first
+    assert "Run 1: two consoles, hq with 300 and lab with 60 incidents" in first
     assert "(its bookmark)" not in first
     first_rows = synced(first)
     for table, (records, before, now) in first_rows.items():
@@ -42,15 +42,16 @@ def test_demo_twice_populates_duckdb_and_the_second_run_is_incremental(tmp_path:
         assert f"== {query.title} ==" in first
 
     second = run(demo, cwd=ROOT, env=env).stdout
-    assert "Run 2: a console with 340 incidents" in second
-    bookmark = re.search(r"updated_id > (\d+) \(its bookmark\)", second)
-    assert bookmark, second
+    assert "Run 2: two consoles, hq with 340 and lab with 60 incidents" in second
+    # Each console resumes from its own bookmark.
+    assert "The tap asked hq for incidents with updated_id > 300 (its bookmark)." in second
+    assert "The tap asked lab for incidents with updated_id > 60 (its bookmark)." in second
     rows = synced(second)
-    # 40 new incidents and one acknowledged one: only those, not all 340, come again.
-    assert rows["incidents"] == (41, 300, 340)
+    # 40 new incidents and one acknowledged one: only those, not all 400, come again.
+    assert rows["incidents"] == (41, 360, 400)
     assert rows["audit_trail"][0] == 3
     assert rows["audit_trail"][2] == rows["audit_trail"][1] + 3
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
         count = connection.execute("SELECT count(*) FROM canary.incidents").fetchone()
-        assert count == (340,)
+        assert count == (400,)

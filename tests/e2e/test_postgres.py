@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from canary_simulator import Simulator
+from canary_simulator import Console, Simulator
 from demo.queries import load_queries
 from e2e.conftest import AUTH_TOKEN
 from e2e.pgcluster import PostgresCluster
@@ -77,13 +78,34 @@ def test_meltano_run_into_postgres_is_typed_complete_and_upserts(
     postgres: PostgresCluster, e2e_simulator: Simulator, tmp_path: Path
 ) -> None:
     meltano = require_meltano()
-    console = e2e_simulator.console
+    # A second console whose ids overlap the first's (`flock:default`, incidents from 1): the
+    # two share every table, apart by their `console` column.
+    other = Console(seed=32, incidents=30, birds=3, tokens=6, audit_days=5, flocks=2)
+    other_token = AUTH_TOKEN + "-lab"
     database = "canary_e2e"
     postgres.create_database(database)
+    with Simulator(other, auth_token=other_token, host="127.0.0.1", port=0) as lab:
+        consoles = [
+            {"name": "hq", "base_url": e2e_simulator.base_url, "auth_token": AUTH_TOKEN},
+            {"name": "lab", "base_url": lab.base_url, "auth_token": other_token},
+        ]
+        _load_and_check(meltano, postgres, database, e2e_simulator, other, consoles, tmp_path)
+
+
+def _load_and_check(
+    meltano: Path,
+    postgres: PostgresCluster,
+    database: str,
+    e2e_simulator: Simulator,
+    other: Console,
+    consoles: list[dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    console = e2e_simulator.console
+    assert console.flock_ids() & other.flock_ids()
     env = meltano_env(
         tmp_path,
-        TAP_THINKST_CANARY_BASE_URL=e2e_simulator.base_url,
-        TAP_THINKST_CANARY_AUTH_TOKEN=AUTH_TOKEN,
+        TAP_THINKST_CANARY_CONSOLES=json.dumps(consoles),
         TARGET_POSTGRES_HOST=postgres.host,
         TARGET_POSTGRES_PORT=str(postgres.port),
         TARGET_POSTGRES_USER=postgres.user,
@@ -121,12 +143,13 @@ def test_meltano_run_into_postgres_is_typed_complete_and_upserts(
     second = run(pipeline, cwd=ROOT, env=env)
 
     assert incidents_since(e2e_simulator.requests)[:1] == [str(bookmark)]
-    expected = expected_counts(console)
+    expected = both(expected_counts(console), expected_counts(other))
     assert {table: row_count(postgres, database, table) for table in STREAMS} == expected
     for table in STREAMS:
         assert duplicate_keys(postgres, database, table) == [], table
     acknowledged = postgres.psql(
-        f"SELECT acknowledged FROM {TARGET_SCHEMA}.incidents WHERE id = '{acknowledged_id}'",
+        f"SELECT acknowledged FROM {TARGET_SCHEMA}.incidents "
+        f"WHERE console = 'hq' AND id = '{acknowledged_id}'",
         database,
     )
     assert acknowledged == [["t"]]
@@ -138,3 +161,7 @@ def test_meltano_run_into_postgres_is_typed_complete_and_upserts(
 
     for output in (first, second):
         assert AUTH_TOKEN not in output.stdout + output.stderr
+
+
+def both(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    return {table: first[table] + second[table] for table in first}
