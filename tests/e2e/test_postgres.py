@@ -132,8 +132,16 @@ def _load_and_check(
             if allowed:
                 assert columns[table][name] in allowed, (table, name, columns[table][name])
 
-    expected = expected_counts(console)
+    expected = both(expected_counts(console), expected_counts(other))
     assert {table: row_count(postgres, database, table) for table in STREAMS} == expected
+    per_console = postgres.psql(
+        f"SELECT console, count(*) FROM {TARGET_SCHEMA}.flocks GROUP BY console ORDER BY 1",
+        database,
+    )
+    assert per_console == [
+        ["hq", str(len(console.flock_ids()))],
+        ["lab", str(len(other.flock_ids()))],
+    ]
 
     # The console moves on; the second run asks only for what changed since its bookmark.
     bookmark = console.max_updated_id()
