@@ -44,6 +44,8 @@ from harness import (
 )
 from replay import RecordedConsole
 
+from canary_simulator.fleet import SimulatorFleet, numbered_specs
+
 RESULTS = REPO / "bench" / "results" / "latest.json"
 MEMORY_RESULTS = REPO / "bench" / "results" / "memory.json"
 
@@ -67,6 +69,12 @@ MAX_AUDIT_REQUESTS_PER_DAY = 0.1
 AUDIT_BACKFILL_DAYS = 3 * 365 + 1
 AUDIT_LATENCY_MS = 50
 MEMORY_SIZES = (10_000, 1_000_000)
+# Many consoles: this many, each answering every request this late, synced at once within
+# this factor of the slowest one synced alone.
+MANY_CONSOLES = 10
+MANY_CONSOLES_LATENCY_MS = 100
+MANY_CONSOLES_INCIDENTS = 300
+MAX_MANY_CONSOLES_RATIO = 1.5
 PAGED_LIKE_THE_FLOOR = ("incidents", "birds", "tokens", "flocks")
 # Room for every encoded incident of the default run, so that after one warm-up pass the
 # simulator serves pages from memory and the timed runs measure the client, not the server.
@@ -300,9 +308,51 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     progress(f"audit-trail backfill of {AUDIT_BACKFILL_DAYS} days at {AUDIT_LATENCY_MS} ms")
     results["audit_backfill"] = audit_backfill(args, workdir, page_size, catalog)
 
+    progress(
+        f"many consoles: {MANY_CONSOLES} consoles at {MANY_CONSOLES_LATENCY_MS} ms per answer, "
+        "at once and one at a time alone"
+    )
+    results["many_consoles"] = many_consoles_run(workdir)
+
     if args.memory_check:
         results["memory"] = memory_check(args, workdir, page_size)
     return results
+
+
+def many_consoles_run(workdir: Path) -> dict[str, Any]:
+    """Every stream of `MANY_CONSOLES` simulated consoles, each answering late, in one sync,
+    against the slowest of them synced alone."""
+    specs = numbered_specs(
+        MANY_CONSOLES, seed=7, token_prefix="bench-console-token-0123456789abcdef",
+        incidents=MANY_CONSOLES_INCIDENTS, audit_days=10,
+    )  # fmt: skip
+    with SimulatorFleet(specs, latency_ms=MANY_CONSOLES_LATENCY_MS) as fleet:
+        consoles = [
+            {"name": spec.name, "base_url": sim.base_url, "auth_token": spec.auth_token}
+            for spec, sim in zip(fleet.specs, fleet.simulators, strict=True)
+        ]
+
+        def sync_seconds(chosen: list[dict[str, str]]) -> float:
+            config = workdir / f"consoles-{next(_SCRATCH_NUMBERS)}.json"
+            config.write_bytes(orjson.dumps({"consoles": chosen, "page_size": 100}))
+            started = time.monotonic()
+            subprocess.run(
+                [TAP, "--config", str(config)], stdout=subprocess.DEVNULL, check=True,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            return time.monotonic() - started
+
+        together = sync_seconds(consoles)
+        alone = [sync_seconds([console]) for console in consoles]
+    slowest = max(alone)
+    return {
+        "consoles": MANY_CONSOLES,
+        "latency_ms": MANY_CONSOLES_LATENCY_MS,
+        "together_seconds": round(together, 2),
+        "slowest_alone_seconds": round(slowest, 2),
+        "sum_alone_seconds": round(sum(alone), 2),
+        "ratio": round(together / slowest, 2),
+    }
 
 
 def record(bench: Bench, catalog: dict[str, Any]) -> dict[str, Any]:
@@ -559,6 +609,17 @@ def targets(results: dict[str, Any]) -> list[tuple[bool, str]]:
         if stream in {*INCREMENTAL_STREAMS, "incident_events"} and count
     }
     checks.append((not changed, f"no-change run emits no incremental record: {changed or 'none'}"))
+    many = results.get("many_consoles")
+    if many:
+        checks.append(
+            (
+                many["ratio"] <= MAX_MANY_CONSOLES_RATIO,
+                f"{many['consoles']} consoles at {many['latency_ms']} ms, at once, at most "
+                f"{MAX_MANY_CONSOLES_RATIO}x the slowest alone: {many['together_seconds']} s "
+                f"against {many['slowest_alone_seconds']} s ({many['ratio']}x; one after the "
+                f"other would be {many['sum_alone_seconds']} s)",
+            )
+        )
     audit = results["audit_backfill"]
     allowed = int(audit["days_of_history"] * MAX_AUDIT_REQUESTS_PER_DAY)
     checks.append(

@@ -218,8 +218,8 @@ def streams_table() -> str:
         config={"auth_token": "documentation", "domain": "example"}, validate_config=False
     )
     lines = [
-        "| Stream | What it holds | Endpoint | Primary key | Replication |",
-        "|:--|:--|:--|:--|:--|",
+        "| Stream | What it holds | Endpoint | Primary key | Replication | API key |",
+        "|:--|:--|:--|:--|:--|:--|",
     ]
     streams = sorted(
         tap.streams.values(),
@@ -241,8 +241,10 @@ def streams_table() -> str:
             endpoint = f"`{getattr(stream, 'path', '')}`"
         keys = ", ".join(f"`{key}`" for key in stream.primary_keys or ())
         summary = " ".join((type(stream).__doc__ or "").strip().split("\n\n")[0].split())
+        needs = getattr(stream, "needs_key", None) or "any, read-only included"
         lines.append(
-            f"| `{stream.name}` | {escape_cell(summary)} | {endpoint} | {keys} | {replication} |"
+            f"| `{stream.name}` | {escape_cell(summary)} | {endpoint} | {keys} | {replication} "
+            f"| {needs} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -34,6 +34,7 @@ from tap_thinkst_canary.errors import (
     ConsoleError,
     ConsoleUnreachableError,
     CursorRejectedError,
+    PermissionRefusedError,
     RetriesExhaustedError,
     TlsError,
     TokenRejectedError,
@@ -316,6 +317,11 @@ class CanaryApi:
                 f"The console's API is disabled{said}; an administrator can enable it in the "
                 "Canary Console under Settings > API."
             )
+        if status in (401, 403) and _is_about_permission(lowered):
+            return PermissionRefusedError(
+                f"The console refused GET {endpoint} to this API key{said}; the key works, but "
+                "may not read this."
+            )
         if status in (401, 403) or "auth_token" in lowered or "unauthorized" in lowered:
             return TokenRejectedError(f"The console rejected the API token{said}; {API_KEY_HELP}.")
         if status == 404:
@@ -381,6 +387,13 @@ class CanaryApi:
             details.get("tries", 0) + 1,
             self._max_tries,
         )
+
+
+def _is_about_permission(message: str) -> bool:
+    """Whether a refusal says the key may not do this, rather than that it is not a key."""
+    if "auth_token" in message or "invalid" in message:
+        return False
+    return any(word in message for word in ("not permitted", "permission", "admin"))
 
 
 def _retry_after(value: str | None) -> float | None:

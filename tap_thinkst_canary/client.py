@@ -37,6 +37,7 @@ from singer_sdk.streams import Stream
 from tap_thinkst_canary.errors import (
     CanaryError,
     CursorRejectedError,
+    PermissionRefusedError,
     SyncInterrupted,
     SyncStopped,
 )
@@ -85,6 +86,10 @@ class CanaryStream(Stream, abc.ABC):
     accepts_tz: t.ClassVar[bool] = False
     #: How the stream resumes, for the README, where its replication key alone would mislead.
     replication_summary: t.ClassVar[str | None] = None
+    #: The kind of API key the endpoint needs, if a read-only key may be refused it (e.g. "an
+    #: admin key"). A console that refuses the key this stream is skipped, with a warning, and
+    #: the sync goes on; any other stream is needed, and a refusal stops the console.
+    needs_key: t.ClassVar[str | None] = None
 
     def __init__(self, tap: TapThinkstCanary) -> None:
         super().__init__(tap=tap, schema=with_console(self.record_schema))
@@ -160,10 +165,19 @@ class CanaryStream(Stream, abc.ABC):
                     self.get_context_state(context).update(page.bookmark)
                 self.checkpoint()
         except CanaryError as problem:
+            feed.stop()
+            if isinstance(problem, PermissionRefusedError) and self.needs_key is not None:
+                self.logger.warning(
+                    "%s skipped for console %s: %s The stream needs %s.",
+                    self.name,
+                    console.name,
+                    problem,
+                    self.needs_key,
+                )
+                return
             # Everything emitted so far has been written: make the state say so, then go on
             # with the other consoles.
             self.checkpoint()
-            feed.stop()
             self._canary_tap.set_aside(console, problem, self)
 
     def emit(

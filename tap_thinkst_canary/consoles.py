@@ -38,6 +38,7 @@ class Console:
     ) -> None:
         self.settings = console
         self.name = console.name
+        self._scrubber = scrubber
         self.api = CanaryApi(console, settings, scrubber, logger, user_agent=user_agent)
         #: Why the console was set aside, once it was.
         self.failure: CanaryError | None = None
@@ -47,6 +48,11 @@ class Console:
     @property
     def failed(self) -> bool:
         return self.failure is not None
+
+    def keep_secret(self, value: str) -> None:
+        """A secret met in an answer (an API key in a key listing): from now on, no log line,
+        error or record carries it."""
+        self._scrubber.learn(value)
 
     def answer_once(self, endpoint: str) -> JSON:
         """The console's answer to `GET endpoint`, asked for once a sync: several streams read

@@ -26,6 +26,10 @@ class TokenRejectedError(CanaryError):
     """The console refused the API token."""
 
 
+class PermissionRefusedError(CanaryError):
+    """The console knows the API key, but the key may not read this endpoint."""
+
+
 class ApiDisabledError(CanaryError):
     """The console answered, but its API is switched off."""
 

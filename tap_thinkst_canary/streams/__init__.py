@@ -1,0 +1,37 @@
+"""The streams, by domain: what each one is, where it comes from, how it pages and resumes."""
+
+from __future__ import annotations
+
+from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.streams.audit import (
+    AUDIT_AFTER_ID_KEY,
+    AUDIT_DAY_KEY,
+    AUDIT_HISTORY_FLOOR,
+    AuditBookmark,
+    AuditTrailStream,
+)
+from tap_thinkst_canary.streams.incidents import IncidentEventsStream, IncidentsStream
+from tap_thinkst_canary.streams.inventory import BirdsStream, FlocksStream, TokensStream
+
+STREAM_TYPES: tuple[type[CanaryStream], ...] = (
+    IncidentsStream,
+    IncidentEventsStream,
+    AuditTrailStream,
+    BirdsStream,
+    TokensStream,
+    FlocksStream,
+)
+
+__all__ = [
+    "AUDIT_AFTER_ID_KEY",
+    "AUDIT_DAY_KEY",
+    "AUDIT_HISTORY_FLOOR",
+    "STREAM_TYPES",
+    "AuditBookmark",
+    "AuditTrailStream",
+    "BirdsStream",
+    "FlocksStream",
+    "IncidentEventsStream",
+    "IncidentsStream",
+    "TokensStream",
+]

@@ -1,0 +1,73 @@
+"""The private members of singer-sdk the tap still overrides or reads: each test fails if the
+SDK stops calling the override, or changes what the tap reads, so an SDK upgrade that breaks
+one says so here instead of quietly changing the tap's behaviour."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+from typing import Any
+
+import pytest
+
+from canary_simulator import Simulator
+from tap_thinkst_canary import interruption
+from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.errors import ConfigError
+from tap_thinkst_canary.tap import TapThinkstCanary
+
+from .support import parse_messages
+
+
+def test_record_messages_come_from_the_tap_s_own_writer_path(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Stream._generate_record_messages` is overridden to skip the SDK's per-record walk."""
+    calls: list[str] = []
+    original = CanaryStream._generate_record_messages
+
+    def counting(self: CanaryStream, record: dict[str, Any]) -> Any:
+        calls.append(self.name)
+        return original(self, record)
+
+    monkeypatch.setattr(CanaryStream, "_generate_record_messages", counting)
+    stdout = io.StringIO()
+    tap = TapThinkstCanary(
+        config={"base_url": simulator.base_url, "auth_token": simulator.auth_token}
+    )
+    with contextlib.redirect_stdout(stdout):
+        tap.sync_all()
+    records = [m for m in parse_messages(stdout.getvalue()) if m["type"] == "RECORD"]
+    assert records
+    assert len(calls) == len(records)
+
+
+def test_the_settings_are_checked_by_the_tap_s_own_validation() -> None:
+    """`PluginBase._validate_config` is overridden so a bad setting is the tap's one-line
+    error, not the JSON-schema validator's list."""
+    with pytest.raises(ConfigError, match="unknown setting `domian`; did you mean `domain`"):
+        TapThinkstCanary(config={"domian": "ab12cd34", "auth_token": "x" * 32})
+
+
+def test_the_tap_installs_its_own_signal_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PluginBase._setup_signal_handlers` is overridden: the SDK's handler writes a STATE
+    from inside itself, in the middle of whatever message is being written."""
+    installed: list[bool] = []
+    monkeypatch.setattr(interruption.INTERRUPTION, "install", lambda: installed.append(True))
+    before = signal.getsignal(signal.SIGTERM)
+    TapThinkstCanary(config={"domain": "ab12cd34", "auth_token": "x" * 32})
+    assert installed == [True]
+    assert signal.getsignal(signal.SIGTERM) is before  # the SDK's own were not installed
+
+
+def test_settings_from_the_environment_reach_the_check_before_the_sync(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`PluginBase._env_var_config` is read so that a bad setting given in the environment is
+    the one line the run prints, before the SDK logs anything."""
+    monkeypatch.setenv("TAP_THINKST_CANARY_DOMAIN", "ab12cd34")
+    monkeypatch.setenv("TAP_THINKST_CANARY_PAGE_SIZE", "12345678")
+    parsed = TapThinkstCanary._env_var_config
+    assert parsed["domain"] == "ab12cd34"
+    assert int(parsed["page_size"]) == 12345678
