@@ -114,9 +114,11 @@ def test_an_answer_that_trickles_in_is_given_up_after_request_timeout(tmp_path: 
         arrivals = [request.arrived for request in console.requests]
     assert run.returncode == 1, run.describe()
     assert len(arrivals) == 2
-    # Each try ends `request_timeout` after it started (plus the wait of at most 1 s between).
+    # Each try ends `request_timeout` after it started (plus the wait of at most 1 s between),
+    # where the whole body would take a minute. The last try's end is seen from outside, after
+    # the process has also shut down, which on a loaded machine takes a few seconds more.
     assert arrivals[1] - arrivals[0] < 3 + 1 + 1
-    assert ended - arrivals[1] < 3 + 1.5
+    assert ended - arrivals[1] < 3 + 4
     assert any(
         "WARNING" in line and "no complete answer from 127.0.0.1 within 3 s" in line
         for line in run.stderr_lines
