@@ -32,8 +32,9 @@ CHROMIUM_FLAGS = (
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    """Debian's chromium, installed with apt-get when it is missing and the tests run as root."""
-    found = shutil.which("chromium")
+    """Debian's chromium, installed with apt-get when it is missing and the tests run as root;
+    or the Chromium-based browser `CHROMIUM` names (a hosted CI runner's Chrome)."""
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if found:
         return Path(found)
     if os.geteuid() != 0:
