@@ -24,6 +24,11 @@ General rules
   converted to its column's type (``"src_port": "n/a"``, an integer beyond 64
   bits) leaves the column null and is kept raw in ``extra``. An empty or blank
   string in a number, boolean or date-time column reads as null.
+* ``extra`` is null when there is nothing to keep. DuckDB holds that as SQL NULL;
+  MeltanoLabs target-postgres writes a missing JSON object as the JSON value
+  ``null`` (its insert path has no way to write SQL NULL into a ``jsonb`` column),
+  so there ``extra IS NULL`` is false: read the staging views of ``transform/``,
+  which turn JSON ``null`` into SQL NULL, or write ``nullif(extra, 'null'::jsonb)``.
 * ``local_time`` values carry no time zone and stay strings.
 
 Streams
