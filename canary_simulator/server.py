@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
+from typing_extensions import override
 
 from canary_simulator.api import ApiError, ConsoleApi, error_body
 from canary_simulator.console import Console
@@ -333,6 +334,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     simulator: Simulator
 
+    @override
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
             return  # the client went away mid-answer, as timeout and reset faults make it do
@@ -343,6 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections, as with a real console
     server: _Server
 
+    @override
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the request log is the record."""
 

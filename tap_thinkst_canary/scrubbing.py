@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote, quote_plus
 
+from typing_extensions import override
+
 REDACTED = "[REDACTED]"
 # Shorter values are not scrubbed: replacing a two-letter "token" everywhere would mangle every
 # message. The settings refuse such a token before it is ever used.
@@ -62,6 +64,7 @@ class TokenScrubber(logging.Filter):
                 body[start : start + len(secret)] = redacted
                 start = body.find(secret, start + len(redacted))
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite a log record so that neither its message nor its traceback holds the token."""
         message = record.getMessage()

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
+from typing_extensions import override
 
 from tap_thinkst_canary.consoles import Console, Consoles
 from tap_thinkst_canary.errors import CanaryError, ConfigError, ConsolesFailedError, SyncStopped
@@ -110,6 +111,7 @@ class TapThinkstCanary(Tap):
         ]
         return names[-1] if names else None
 
+    @override
     @classmethod
     def invoke(  # type: ignore[override]
         cls,
@@ -132,9 +134,11 @@ class TapThinkstCanary(Tap):
             about=about, about_format=about_format, config=config, state=state, catalog=catalog
         )
 
+    @override
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # From here on, no log line can carry the token.
         self.scrubber.install()
@@ -144,6 +148,7 @@ class TapThinkstCanary(Tap):
             _ = self.settings
         return super()._validate_config(raise_errors=raise_errors)
 
+    @override
     def load_state(self, state: dict[str, t.Any]) -> None:
         """Resume from `state`, unwrapped from its Singer forms and checked first.
 
@@ -169,6 +174,7 @@ class TapThinkstCanary(Tap):
             self.logger.warning("The state to resume from: %s.", dropped)
         super().load_state(state)
 
+    @override
     def _setup_signal_handlers(self) -> None:
         # In place of the SDK's handlers, which write a STATE from inside the handler, in the
         # middle of whatever message is being written, and exit 0: a sync cut short is not a

@@ -21,6 +21,7 @@ import typing as t
 import orjson
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter, SingerMessageType
 from singer_sdk.singerlib.encoding.simple import Message
+from typing_extensions import override
 
 from tap_thinkst_canary.errors import OutputClosedError, SyncStopped
 
@@ -43,6 +44,7 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         super().__init__()
         self._pending = bytearray()
 
+    @override
     def serialize_message(self, message: Message) -> bytes:
         return orjson.dumps(
             message.to_dict(),
@@ -50,6 +52,7 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
             option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS,
         )
 
+    @override
     def write_message(self, message: Message) -> None:
         line = self.format_message(message)
         if len(line) >= WRITE_OUT_BYTES:

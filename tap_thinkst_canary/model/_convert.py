@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 import orjson
+from typing_extensions import override
 
 
 class _Invalid:
@@ -26,6 +27,7 @@ class _Invalid:
 
     __slots__ = ()
 
+    @override
     def __repr__(self) -> str:
         return "INVALID"
 
