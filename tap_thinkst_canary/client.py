@@ -264,7 +264,9 @@ class CanaryStream(Stream, abc.ABC):
         """The whole answer of an endpoint that does not page; with `once`, the answer the
         console gave another stream of this sync, if it did."""
         answer = (
-            console.answer_once(self.path) if once else console.api.get(self.path, params or {})
+            console.answer_once(self.path, params)
+            if once
+            else console.api.get(self.path, params or {})
         )
         self._fetched[console.name] += len(answer.get(self.records_key) or [])
         self.log_progress(console, 1, 1)

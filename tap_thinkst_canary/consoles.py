@@ -42,7 +42,7 @@ class Console:
         self.api = CanaryApi(console, settings, scrubber, logger, user_agent=user_agent)
         #: Why the console was set aside, once it was.
         self.failure: CanaryError | None = None
-        self._answers: dict[str, JSON] = {}
+        self._answers: dict[tuple[str, tuple[tuple[str, t.Any], ...]], JSON] = {}
         self._answers_lock = threading.Lock()
 
     @property
@@ -54,13 +54,15 @@ class Console:
         error or record carries it."""
         self._scrubber.learn(value)
 
-    def answer_once(self, endpoint: str) -> JSON:
-        """The console's answer to `GET endpoint`, asked for once a sync: several streams read
-        the flocks' summary (flock records, and which flock each bird is in)."""
+    def answer_once(self, endpoint: str, params: Mapping[str, t.Any] | None = None) -> JSON:
+        """The console's answer to `GET endpoint?params`, asked for once a sync: several
+        streams read the flocks' summary (flock records, and which flock each bird is in) and
+        the list of birds (bird records, and the birds whose services are asked for)."""
+        key = (endpoint, tuple(sorted((params or {}).items())))
         with self._answers_lock:
-            if endpoint not in self._answers:
-                self._answers[endpoint] = self.api.get(endpoint)
-            return self._answers[endpoint]
+            if key not in self._answers:
+                self._answers[key] = self.api.get(endpoint, params)
+            return self._answers[key]
 
 
 class Consoles:

@@ -111,6 +111,16 @@ documentation by ``scripts/generate_logtypes.py``.
 
 from tap_thinkst_canary.model._table import REDACTED
 from tap_thinkst_canary.model.audit import AUDIT_ENTRY_SCHEMA, audit_record
+from tap_thinkst_canary.model.bird_registrations import (
+    BIRD_REGISTRATION_SCHEMA,
+    bird_registration_record,
+)
+from tap_thinkst_canary.model.bird_services import BIRD_SERVICE_SCHEMA, bird_service_records
+from tap_thinkst_canary.model.bird_updates import (
+    BIRD_UPDATE_SCHEMA,
+    bird_update_records,
+    updatable_birds,
+)
 from tap_thinkst_canary.model.birds import BIRD_SCHEMA, bird_record
 from tap_thinkst_canary.model.flocks import (
     FLOCK_SCHEMA,
@@ -130,7 +140,10 @@ from tap_thinkst_canary.model.tokens import TOKEN_SCHEMA, redact_token, token_re
 
 __all__ = [
     "AUDIT_ENTRY_SCHEMA",
+    "BIRD_REGISTRATION_SCHEMA",
     "BIRD_SCHEMA",
+    "BIRD_SERVICE_SCHEMA",
+    "BIRD_UPDATE_SCHEMA",
     "FLOCK_SCHEMA",
     "INCIDENT_EVENT_SCHEMA",
     "INCIDENT_SCHEMA",
@@ -140,6 +153,9 @@ __all__ = [
     "Logtype",
     "audit_record",
     "bird_record",
+    "bird_registration_record",
+    "bird_service_records",
+    "bird_update_records",
     "flock_of_devices",
     "flock_record",
     "flock_records",
@@ -150,4 +166,5 @@ __all__ = [
     "logtype_name",
     "redact_token",
     "token_record",
+    "updatable_birds",
 ]

@@ -11,13 +11,23 @@ from tap_thinkst_canary.streams.audit import (
     AuditTrailStream,
 )
 from tap_thinkst_canary.streams.incidents import IncidentEventsStream, IncidentsStream
-from tap_thinkst_canary.streams.inventory import BirdsStream, FlocksStream, TokensStream
+from tap_thinkst_canary.streams.inventory import (
+    BirdRegistrationsStream,
+    BirdServicesStream,
+    BirdsStream,
+    BirdUpdatesStream,
+    FlocksStream,
+    TokensStream,
+)
 
 STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     IncidentsStream,
     IncidentEventsStream,
     AuditTrailStream,
     BirdsStream,
+    BirdServicesStream,
+    BirdUpdatesStream,
+    BirdRegistrationsStream,
     TokensStream,
     FlocksStream,
 )
@@ -29,6 +39,9 @@ __all__ = [
     "STREAM_TYPES",
     "AuditBookmark",
     "AuditTrailStream",
+    "BirdRegistrationsStream",
+    "BirdServicesStream",
+    "BirdUpdatesStream",
     "BirdsStream",
     "FlocksStream",
     "IncidentEventsStream",

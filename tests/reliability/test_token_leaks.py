@@ -101,6 +101,23 @@ def _token_in_the_data(stack: ExitStack, workdir: Path) -> Setup:
     return Setup(tap_config(proxy.base_url))
 
 
+def _token_in_bird_settings(stack: ExitStack, workdir: Path) -> Setup:
+    """Birds whose service settings hold the token, as a banner someone pasted it into."""
+    sim = stack.enter_context(simulator(new_console(incidents=20)))
+
+    def plant_token(request: Request) -> Reply | None:
+        if request.path != "/device/info":
+            return None
+        answer = json.loads(proxy.forward(request).body)
+        settings = answer["device"]["settings"]
+        for key in [key for key in settings if key.endswith(".enabled") and settings[key]]:
+            settings[key.replace(".enabled", ".banner")] = f"Welcome; key {AUTH_TOKEN}"
+        return Reply.json(answer)
+
+    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_token))
+    return Setup(tap_config(proxy.base_url))
+
+
 def _token_from_environment(stack: ExitStack, workdir: Path) -> Setup:
     setup = _full_sync(stack, workdir)
     del setup.config["auth_token"]
@@ -136,6 +153,7 @@ LEAK_CASES = (
     LeakCase("token-from-environment", _token_from_environment, args=("--config", "ENV")),
     LeakCase("token-not-text", _token_not_text),
     LeakCase("token-in-the-data", _token_in_the_data),
+    LeakCase("token-in-bird-settings", _token_in_bird_settings),
     LeakCase("echoed-in-error-message", _echoing(
         lambda token: Reply.json({"result": "error", "message": f"Invalid auth_token {token}"},
                                  status=403))),
@@ -211,3 +229,13 @@ def test_a_token_in_the_data_is_redacted_not_dropped(
     messages = [entry["message"] for entry in run.records_of("audit_trail")]
     assert messages
     assert all("auth_token=[REDACTED] from " in message for message in messages)
+
+
+def test_a_token_in_a_birds_settings_is_redacted_not_dropped(
+    leak_runs: dict[str, tuple[TapRun, str]],
+) -> None:
+    run, _ = leak_runs["token-in-bird-settings"]
+    assert run.returncode == 0, run.describe()
+    banners = [service["banner"] for service in run.records_of("bird_services")]
+    assert banners
+    assert all(banner == "Welcome; key [REDACTED]" for banner in banners)

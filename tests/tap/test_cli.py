@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from canary_simulator import Simulator
+from canary_simulator import Simulator, estate
 from tap_thinkst_canary.settings import CONFIG_SCHEMA
 from tap_thinkst_canary.streams import STREAM_TYPES
 
@@ -33,6 +33,14 @@ def test_full_sync_then_nothing_new(
         "incident_events": console.event_count(),
         "audit_trail": len(console.audit_ids()),
         "birds": len(console.bird_ids()),
+        "bird_services": sum(
+            len(estate.PERSONALITY_SERVICES[bird["personality"]]) for bird in console.birds()
+        ),
+        "bird_updates": sum(
+            estate.version_key(bird["version"]) < estate.version_key(estate.LATEST_FIRMWARE)
+            for bird in console.birds()
+        ),
+        "bird_registrations": len(console.estate.pending_birds),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
     }
@@ -47,11 +55,16 @@ def test_full_sync_then_nothing_new(
     sim.clear_request_log()
     second = run_cli(config, state=first.last_state)
     assert second.returncode == 0, second.stderr
-    # One request per incremental stream and one per snapshot page: no access check on resume.
+    # One request per incremental stream and one per snapshot page (and per bird for its
+    # services): no access check on resume.
     assert sim.request_counts() == {
         "/incidents/all": 1,
         "/audit_trail/fetch": 1,
         "/devices/all": 1,
+        "/device/info": len(console.bird_ids()),
+        "/update/updatable_birds": 1,
+        "/updates/list": 1,
+        "/devices/commission/pending": 1,
         "/canarytokens/paginate": 1,
         "/flocks/summary": 1,
     }

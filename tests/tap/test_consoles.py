@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from canary_simulator import Simulator
+from canary_simulator import Simulator, estate
 from canary_simulator.fleet import SimulatorFleet, numbered_specs
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import SyncStopped
@@ -50,6 +50,13 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
     keys |= {("birds", (name, i)) for i in console.bird_ids()}
     keys |= {("tokens", (name, i)) for i in console.token_ids()}
     keys |= {("flocks", (name, i)) for i in console.flock_ids()}
+    latest = estate.version_key(estate.LATEST_FIRMWARE)
+    for bird in console.birds():
+        services = estate.PERSONALITY_SERVICES[bird["personality"]]
+        keys |= {("bird_services", (name, bird["id"], service)) for service in services}
+        if estate.version_key(bird["version"]) < latest:
+            keys.add(("bird_updates", (name, bird["id"])))
+    keys |= {("bird_registrations", (name, i)) for i in console.estate.pending_birds}
     return keys
 
 
