@@ -13,7 +13,15 @@ the rest, for every console of the sync:
   that bookmark into the console's state and checkpoints, in the main thread, after the page's
   records are written, so a STATE never claims a record not yet written;
 - stopping cleanly, state written, when a console refuses to go on (the other consoles go on)
-  or a signal asks the sync to stop (see `interruption`).
+  or a signal asks the sync to stop (see `interruption`);
+- deletions, as tombstones: see `SnapshotStream` and `CanaryStream.tombstone`.
+
+Why tombstones and not Singer's ACTIVATE_VERSION: that message tells a target to mark deleted
+every row of the table the sync did not send again, whichever console it came from, so a console
+that failed this run would see all its rows marked deleted; and the SDK sends it before the
+records, so a snapshot interrupted part way would leave everything not yet re-sent marked
+deleted. A tombstone is a record the tap computes for one console, once it knows: the key of
+what is gone, `_sdc_deleted_at` set, every other column null. An upserting target marks the row.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import abc
 import datetime
 import functools
 import itertools
+import json
 import queue
 import threading
 import typing as t
@@ -34,6 +43,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.streams import Stream
 
+from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import (
     CanaryError,
     CursorRejectedError,
@@ -56,6 +66,21 @@ Row = dict[str, t.Any]
 # A console that keeps handing out empty pages, each with a new cursor, would be followed forever:
 # after this many in a row the sync stops. No console pages like that on purpose.
 MAX_EMPTY_PAGES_IN_A_ROW = 20
+
+#: The column of a tombstone's time of deletion (null in every other record of its stream): the
+#: name targets built on the Singer SDK and PipelineWise read as "this row is deleted".
+DELETED_AT = "_sdc_deleted_at"
+DELETED_AT_PROPERTY: dict[str, t.Any] = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "Null while the record exists in the console. Set (UTC) in the tombstone the "
+    "tap sends once it finds the record deleted, with the key columns and every other column "
+    "null: an upserting loader marks the row deleted. A record that comes back is sent with it "
+    "null again.",
+}
+#: Where a snapshot stream keeps, in each console's state, the keys of its last complete
+#: snapshot (and the flock it was restricted to): what the next snapshot is compared with.
+SNAPSHOT_KEY = "last_snapshot"
 
 
 @dataclass
@@ -90,9 +115,11 @@ class CanaryStream(Stream, abc.ABC):
     #: admin key"). A console that refuses the key this stream is skipped, with a warning, and
     #: the sync goes on; any other stream is needed, and a refusal stops the console.
     needs_key: t.ClassVar[str | None] = None
+    #: The stream sends tombstones for deleted records: its schema gets `_sdc_deleted_at`.
+    tombstones: t.ClassVar[bool] = False
 
     def __init__(self, tap: TapThinkstCanary) -> None:
-        super().__init__(tap=tap, schema=with_console(self.record_schema))
+        super().__init__(tap=tap, schema=stream_schema(type(self)))
         self._canary_tap = tap
         self._fetched: Counter[str] = Counter()
         self._emitted: Counter[str] = Counter()
@@ -111,10 +138,20 @@ class CanaryStream(Stream, abc.ABC):
 
     @property
     def emit_activate_version_messages(self) -> bool:
-        # ACTIVATE_VERSION tells a target to drop every row of the table that the sync did not
-        # send again, whichever console it came from; the SDK sends it before the records, so
-        # a sync interrupted part way would leave the rest marked deleted. Never sent.
+        # Never sent, whatever the config says: deletions go out as tombstones, computed per
+        # console (see the module's docstring). ACTIVATE_VERSION would drop the rows of every
+        # console that failed this run, and, sent before the records, leave a snapshot
+        # interrupted part way marked deleted; `incident_events` would lose the events of every
+        # incident the sync did not touch.
         return False
+
+    def tombstone(self, key: Mapping[str, t.Any], deleted_at: str) -> Row:
+        """The record that says the record of `key` (its key columns but `console`, which
+        `emit` stamps) was deleted at `deleted_at`: every other column null."""
+        record: Row = dict.fromkeys(self.record_schema["properties"])
+        record.update(key)
+        record[DELETED_AT] = deleted_at
+        return record
 
     # What a stream says
 
@@ -161,6 +198,11 @@ class CanaryStream(Stream, abc.ABC):
                 room = self._dry_run_room(sum(self._emitted.values()))
                 yield from self.emit(page.records, console, room=room)
                 self.page_in_hand = None
+                if room is not None and room < len(page.records):
+                    # A dry run stopped inside the page: its bookmark would claim the rest.
+                    self.checkpoint()
+                    continue
+                self.page_written(page, console)
                 if page.bookmark:
                     self.get_context_state(context).update(page.bookmark)
                 self.checkpoint()
@@ -180,6 +222,11 @@ class CanaryStream(Stream, abc.ABC):
             self.checkpoint()
             self._canary_tap.set_aside(console, problem, self)
 
+    def page_written(self, page: Page, console: Console) -> None:
+        """Called in the main thread once the records of `page` are written, before its
+        bookmark is set: what the page changes in another stream's state then goes out in the
+        same STATE message as the bookmark that moves past it."""
+
     def emit(
         self, records: Iterable[Row], console: Console, *, room: int | None = None
     ) -> Iterator[Row]:
@@ -188,8 +235,11 @@ class CanaryStream(Stream, abc.ABC):
         name = console.name
         if room is not None:
             records = itertools.islice(records, max(room, 0))
+        tombstones = self.tombstones
         for record in records:
             record["console"] = name
+            if tombstones:
+                record.setdefault(DELETED_AT, None)
             self._emitted[name] += 1
             yield record
             # The SDK asks for the next record once this one is written and counted in the
@@ -344,7 +394,16 @@ class SnapshotStream(CanaryStream):
     A snapshot stream is a declaration: where the list is (`path`, `records_key`), whether it
     pages (`paged`), how an object becomes a record (`converter`, or `answer_converter` for an
     answer that is not a list), whether the flock filter goes to the API too (`flock_param`).
+
+    Deletions: once a console's snapshot is complete (every page written), the keys it held are
+    compared with those of the console's previous complete snapshot, kept in its state of the
+    stream (`last_snapshot`), and a tombstone goes out for each key gone; then the new keys
+    replace the old, in the same STATE. A snapshot that stops part way (a signal, a crash, a
+    console that fails) gets no further: no tombstone, and the old keys stay for the next run.
+    A key restricted to another flock is not comparable: a changed `flock_id` starts afresh.
     """
+
+    tombstones = True
 
     #: The endpoint pages with `limit` and `cursor`.
     paged: t.ClassVar[bool] = False
@@ -359,14 +418,51 @@ class SnapshotStream(CanaryStream):
     #: The converter takes `redact=` (the `redact_secrets` setting).
     redacts: t.ClassVar[bool] = False
 
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+    def starting_bookmark(self, context: Context) -> PreviousSnapshot:
+        console = self._canary_tap.consoles[context["console"]]
+        kept = self.get_context_state(context).get(SNAPSHOT_KEY)
+        previous = PreviousSnapshot.read(kept, self._deleted_at)
+        if kept is not None and previous.keys is None:
+            self.logger.warning(
+                "%s [%s]: the state's `%s` is not a list of keys; this sync sends no "
+                "tombstones and keeps the keys it finds for the next.",
+                self.name,
+                console.name,
+                SNAPSHOT_KEY,
+            )
+        elif previous.flock_id != console.settings.flock_id:
+            previous = PreviousSnapshot(None, previous.flock_id, previous.deleted_at)
+        return previous
+
+    def pages(self, console: Console, bookmark: PreviousSnapshot) -> Iterator[Page]:
+        key_columns = self._key_columns
+        seen: set[t.Any] = set()
         for raw_objects in self._answers(console):
             records = [
                 record
                 for record in self.convert(raw_objects, console)
                 if self.in_selected_flock(console, record)
             ]
+            seen.update(_key_of(record, key_columns) for record in records)
             yield Page(records)
+        gone = [] if bookmark.keys is None else sorted(bookmark.keys - seen, key=_sort_order)
+        tombstones = [
+            self.tombstone(
+                dict(zip(key_columns, _key_values(key), strict=True)), bookmark.deleted_at
+            )
+            for key in gone
+        ]
+        kept = {"flock_id": console.settings.flock_id, "keys": sorted(seen, key=_sort_order)}
+        yield Page(tombstones, bookmark={SNAPSHOT_KEY: _as_json(kept)})
+
+    @cached_property
+    def _key_columns(self) -> tuple[str, ...]:
+        return tuple(name for name in self.primary_keys if name != "console")
+
+    @cached_property
+    def _deleted_at(self) -> str:
+        """When the sync found the deletions: the moment it first asked for the stream."""
+        return clock.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def convert(self, answer: list[JSON] | JSON, console: Console) -> Iterable[Row]:
         """The records of one answer (or page) of the endpoint."""
@@ -391,6 +487,54 @@ class SnapshotStream(CanaryStream):
             console, self.first_page_params(flock_id=flock_id), once=self.shared_answer
         )
         yield answer if self.answer_converter is not None else answer.get(self.records_key) or []
+
+
+@dataclass(frozen=True)
+class PreviousSnapshot:
+    """What a console's previous complete snapshot of a stream held: its keys (None when
+    unknown: no tombstone can be computed), the flock it was restricted to, and the time the
+    tombstones of this sync carry."""
+
+    keys: frozenset[t.Any] | None
+    flock_id: str | None
+    deleted_at: str
+
+    @classmethod
+    def read(cls, kept: t.Any, deleted_at: str) -> PreviousSnapshot:
+        if not isinstance(kept, dict) or not isinstance(kept.get("keys"), list):
+            return cls(None, None, deleted_at)
+        try:
+            keys = frozenset(_hashable(key) for key in kept["keys"])
+        except TypeError:
+            return cls(None, None, deleted_at)
+        flock_id = kept.get("flock_id")
+        return cls(keys, flock_id if isinstance(flock_id, str) else None, deleted_at)
+
+
+def _key_of(record: Mapping[str, t.Any], columns: tuple[str, ...]) -> t.Any:
+    """A record's key without its console: the value of a one-column key, else a tuple."""
+    if len(columns) == 1:
+        return record.get(columns[0])
+    return tuple(record.get(name) for name in columns)
+
+
+def _key_values(key: t.Any) -> tuple[t.Any, ...]:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _hashable(key: t.Any) -> t.Any:
+    """A key read back from the state, where a tuple was written as a list."""
+    return tuple(key) if isinstance(key, list) else key
+
+
+def _as_json(kept: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {**kept, "keys": [list(key) if isinstance(key, tuple) else key for key in kept["keys"]]}
+
+
+def _sort_order(key: t.Any) -> str:
+    # Keys are strings or integers, or tuples of them; the state's list stays sorted the same
+    # way whatever their types, so that an unchanged snapshot writes an unchanged state.
+    return json.dumps(key, default=str)
 
 
 class Feed:
@@ -486,11 +630,20 @@ CONSOLE_PROPERTY: dict[str, t.Any] = {
 
 
 def with_console(record_schema: Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """A stream's schema: the `console` column first, then its records' own."""
+    """A schema with the `console` column first, then its records' own."""
     return {
         **record_schema,
         "properties": {"console": CONSOLE_PROPERTY, **record_schema["properties"]},
     }
+
+
+def stream_schema(stream_type: type[CanaryStream]) -> dict[str, t.Any]:
+    """A stream's schema: `console`, its records' own columns, and `_sdc_deleted_at` if it
+    sends tombstones."""
+    schema = with_console(stream_type.record_schema)
+    if stream_type.tombstones:
+        schema["properties"][DELETED_AT] = DELETED_AT_PROPERTY
+    return schema
 
 
 def _next_cursor(page: JSON) -> t.Any:

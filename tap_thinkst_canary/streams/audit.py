@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.client import CanaryStream, Page
 from tap_thinkst_canary.model import AUDIT_ENTRY_SCHEMA, audit_record
+from tap_thinkst_canary.streams.incidents import IncidentsStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -27,13 +28,33 @@ AUDIT_AFTER_ID_KEY = "resume_after_id"
 # No console has audit entries older than this: the floor of the search for the first one.
 AUDIT_HISTORY_FLOOR = datetime.date(2012, 1, 1)
 
+# The action types of an audit entry that records incidents deleted. The API docs name none: a
+# console writes `incident_delete`, with the incident in `additional_information.incident_key`;
+# the other spellings follow the API's own names for the deletion (`/incident/delete`,
+# `/incidents/delete`, answered with `"action": "deleted"`).
+INCIDENT_DELETION_ACTIONS = frozenset(
+    {
+        "incident_delete",
+        "incident_deleted",
+        "delete_incident",
+        "incidents_delete",
+        "incidents_deleted",
+        "delete_incidents",
+    }
+)
+# Where such an entry's `additional_information` names the incident, or the incidents of a
+# deletion of several (`/incidents/delete` answers with `keys`).
+INCIDENT_KEY_FIELDS = ("incident_key", "incident", "incident_id", "key")
+INCIDENT_KEYS_FIELDS = ("incident_keys", "incidents", "keys")
+
 
 class AuditTrailStream(CanaryStream):
     """The console's audit trail, day by day in UTC.
 
     Several days are fetched per request window (`audit_trail_window_days`); each day's entries,
     from all its pages, are emitted sorted by `id`, and the bookmark moves after each finished
-    day. For today, only entries newer than the last one emitted come out.
+    day. For today, only entries newer than the last one emitted come out. An entry that records
+    incidents deleted makes the incidents stream send their tombstones.
     """
 
     name = "audit_trail"
@@ -65,6 +86,17 @@ class AuditTrailStream(CanaryStream):
                 ]
                 bookmark = bookmark.after(day, emitted, today=today)
                 yield Page(emitted, bookmark=bookmark.as_state())
+
+    def page_written(self, page: Page, console: Console) -> None:
+        deleted = {
+            incident_id: entry.get("timestamp")
+            for entry in page.records
+            if _in_flock(entry, console.settings.flock_id)
+            for incident_id in deleted_incidents(entry)
+        }
+        incidents = self._canary_tap.streams.get(IncidentsStream.name)
+        if deleted and isinstance(incidents, IncidentsStream):
+            incidents.note_deletions(console, deleted)
 
     def _first_day(
         self, console: Console, bookmark: AuditBookmark, today: datetime.date
@@ -207,6 +239,26 @@ def _windows(first: datetime.date, last: datetime.date, size: int) -> Iterator[W
         end = min(start + datetime.timedelta(days=size - 1), last)
         yield Window(start, end)
         start = end + ONE_DAY
+
+
+def deleted_incidents(entry: Row) -> list[str]:
+    """The ids of the incidents an audit entry records deleted (none for any other entry)."""
+    action = entry.get("action_type")
+    details = entry.get("additional_information")
+    if not isinstance(action, str) or action.strip().lower() not in INCIDENT_DELETION_ACTIONS:
+        return []
+    if not isinstance(details, dict):
+        return []
+    found = [details.get(name) for name in INCIDENT_KEY_FIELDS]
+    for name in INCIDENT_KEYS_FIELDS:
+        many = details.get(name)
+        found += many if isinstance(many, list) else []
+    return [key for key in dict.fromkeys(found) if isinstance(key, str) and key]
+
+
+def _in_flock(entry: Row, flock_id: str | None) -> bool:
+    """Whether an entry may concern the flock the console is restricted to."""
+    return flock_id is None or entry.get("flock_id") in (None, flock_id)
 
 
 def _utc_day(record: Row, raw: JSON) -> datetime.date | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import typing as t
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
-from tap_thinkst_canary.client import CanaryStream, Page
+from tap_thinkst_canary import clock
+from tap_thinkst_canary.client import DELETED_AT, CanaryStream, Page
 from tap_thinkst_canary.errors import SyncInterrupted, SyncStopped
 from tap_thinkst_canary.model import (
     INCIDENT_EVENT_SCHEMA,
@@ -22,13 +24,19 @@ if t.TYPE_CHECKING:
 
 Row = dict[str, t.Any]
 
+# Incidents found deleted (in the audit trail) whose tombstones are not written yet, kept in the
+# incidents stream's state of each console: {incident id: when it was deleted}.
+PENDING_DELETIONS_KEY = "deletions_pending"
+
 
 class IncidentsStream(CanaryStream):
     """Incidents, incremental on `updated_id`.
 
     Acknowledging or otherwise updating an incident gives it a new, higher `updated_id`, so it
     comes back with its new state: load with upserts on `id`. A STATE message follows every
-    page, so an interrupted sync resumes at the page after the last one finished.
+    page, so an interrupted sync resumes at the page after the last one finished. An incident
+    deleted in the console (as the audit trail records) gets a tombstone: its `id`,
+    `_sdc_deleted_at` set, every other column null.
     """
 
     name = "incidents"
@@ -44,17 +52,48 @@ class IncidentsStream(CanaryStream):
     replication_key = "updated_id"
     is_sorted = True
     check_sorted = False
+    tombstones = True
 
-    def starting_bookmark(self, context: Context) -> int | None:
-        value = self.get_context_state(context).get("replication_key_value")
+    def note_deletions(self, console: Console, deleted: Mapping[str, str | None]) -> None:
+        """Incidents of `console` deleted in the console, by id, with the time of deletion:
+        their tombstones go out at the start of the console's next incidents pages.
+
+        Called in the main thread by the stream that found them, before its own bookmark moves
+        past them: they are kept in this stream's state, so the STATE that moves that bookmark
+        holds them too, and a sync stopped before they are written loses none of them.
+        """
+        state = self.get_context_state({"console": console.name})
+        if not self.selected or state.get("replication_key_value") is None:
+            # Nothing of the console's incidents is loaded yet: there is no row to mark.
+            return
+        pending = state.get(PENDING_DELETIONS_KEY)
+        pending = dict(pending) if isinstance(pending, dict) else {}
+        pending.update(deleted)
+        state[PENDING_DELETIONS_KEY] = pending
+
+    def starting_bookmark(self, context: Context) -> IncidentsBookmark:
+        state = self.get_context_state(context)
+        value = state.get("replication_key_value")
+        pending = state.get(PENDING_DELETIONS_KEY)
         # A bookmark is an `updated_id`, checked as the state was loaded.
-        return value if isinstance(value, int) else None
+        return IncidentsBookmark(
+            value if isinstance(value, int) else None,
+            dict(pending) if isinstance(pending, dict) else {},
+        )
 
-    def pages(self, console: Console, bookmark: int | None) -> Iterator[Page]:
+    def pages(self, console: Console, bookmark: IncidentsBookmark) -> Iterator[Page]:
+        if bookmark.deletions_pending:
+            now = clock.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+            tombstones = [
+                self.tombstone({"id": incident_id}, deleted_at or now)
+                for incident_id, deleted_at in sorted(bookmark.deletions_pending.items())
+            ]
+            yield Page(tombstones, bookmark={PENDING_DELETIONS_KEY: {}})
+        updated_id = bookmark.updated_id
         # `start_date` applies to the first sync only; after that the bookmark decides.
-        updated_before = console.settings.start_date if bookmark is None else None
+        updated_before = console.settings.start_date if updated_id is None else None
         params = self.first_page_params(
-            incidents_since=bookmark or 0,
+            incidents_since=updated_id or 0,
             limit=self.settings.page_size,
             flock_id=console.settings.flock_id,
         )
@@ -73,6 +112,22 @@ class IncidentsStream(CanaryStream):
             ]
             yield Page(wanted, children_pending=True)
             del page, wanted
+
+    def _increment_stream_state(
+        self, latest_record: Row, *, context: Context | None = None
+    ) -> None:
+        # A tombstone has no `updated_id`: it says nothing of how far the incidents are synced.
+        if latest_record.get(DELETED_AT) is None:
+            super()._increment_stream_state(latest_record, context=context)
+
+
+@dataclass(frozen=True)
+class IncidentsBookmark:
+    """Where the incidents of a console resume (`updated_id`), and the deleted incidents whose
+    tombstones are still to be written."""
+
+    updated_id: int | None
+    deletions_pending: dict[str, str | None] = field(default_factory=dict)
 
 
 class IncidentEventsStream(CanaryStream):
