@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.streams.alerts import IgnoredIncidentsStream, OutsideBirdIncidentsStream
 from tap_thinkst_canary.streams.audit import (
     AUDIT_AFTER_ID_KEY,
     AUDIT_DAY_KEY,
@@ -16,6 +17,8 @@ from tap_thinkst_canary.streams.inventory import BirdsStream, FlocksStream, Toke
 STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     IncidentsStream,
     IncidentEventsStream,
+    OutsideBirdIncidentsStream,
+    IgnoredIncidentsStream,
     AuditTrailStream,
     BirdsStream,
     TokensStream,
@@ -31,7 +34,9 @@ __all__ = [
     "AuditTrailStream",
     "BirdsStream",
     "FlocksStream",
+    "IgnoredIncidentsStream",
     "IncidentEventsStream",
     "IncidentsStream",
+    "OutsideBirdIncidentsStream",
     "TokensStream",
 ]
