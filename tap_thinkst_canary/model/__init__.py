@@ -100,6 +100,21 @@ settings (``email_notifications``, ``sms_notifications``, ``summary_emails``,
 setting applies), the console-wide toggles (``console_email_notifications``...),
 and the whole ``settings`` and ``global_settings`` objects as JSON.
 
+``outside_bird_incidents`` (key ``node_id``, ``ip_address``): one record per Outside
+Bird and internet source address, from ``/incidents/outside_bird/search``: ``count`` ->
+``alert_count``, ``incident_counts`` (alerts by service, named as incident logtypes are)
+an object of integers; ``flock_id`` from ``/flocks/summary``.
+
+``ignored_incidents`` (key ``annotation``, ``incident_key``): one record per incident an
+ignored annotation suppressed and annotation it was listed under. Its keys are those of an
+incident's ``description``, typed and renamed as in ``incidents`` (``created_at``,
+``node_name``, ``logtype_name``...), plus ``events_list`` and ``matched_annotations``
+unchanged and ``events`` as sent, token credentials redacted. The listing gives no id:
+``incident_key`` joins ``node_id``, ``logtype``, ``src_host`` and ``created_at`` with ``|``.
+``annotation_nice_name``, ``annotation_text`` and ``annotation_kb_link`` come from
+``/settings/ignored_annotations``; ``flock_id``, when the incident does not carry it, from
+``/flocks/summary`` (a bird's node id, or the Canarytoken its events name).
+
 Logtype catalogue
 -----------------
 
@@ -128,6 +143,10 @@ from tap_thinkst_canary.model.flocks import (
     flock_record,
     flock_records,
 )
+from tap_thinkst_canary.model.ignored_incidents import (
+    IGNORED_INCIDENT_SCHEMA,
+    ignored_incident_record,
+)
 from tap_thinkst_canary.model.incidents import (
     INCIDENT_EVENT_SCHEMA,
     INCIDENT_SCHEMA,
@@ -136,6 +155,10 @@ from tap_thinkst_canary.model.incidents import (
     incident_record,
 )
 from tap_thinkst_canary.model.logtypes import LOGTYPES, Logtype, logtype_category, logtype_name
+from tap_thinkst_canary.model.outside_birds import (
+    OUTSIDE_BIRD_INCIDENT_SCHEMA,
+    outside_bird_incident_record,
+)
 from tap_thinkst_canary.model.tokens import TOKEN_SCHEMA, redact_token, token_record
 
 __all__ = [
@@ -145,9 +168,11 @@ __all__ = [
     "BIRD_SERVICE_SCHEMA",
     "BIRD_UPDATE_SCHEMA",
     "FLOCK_SCHEMA",
+    "IGNORED_INCIDENT_SCHEMA",
     "INCIDENT_EVENT_SCHEMA",
     "INCIDENT_SCHEMA",
     "LOGTYPES",
+    "OUTSIDE_BIRD_INCIDENT_SCHEMA",
     "REDACTED",
     "TOKEN_SCHEMA",
     "Logtype",
@@ -159,11 +184,13 @@ __all__ = [
     "flock_of_devices",
     "flock_record",
     "flock_records",
+    "ignored_incident_record",
     "incident_event_records",
     "incident_event_rows",
     "incident_record",
     "logtype_category",
     "logtype_name",
+    "outside_bird_incident_record",
     "redact_token",
     "token_record",
     "updatable_birds",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.streams.alerts import IgnoredIncidentsStream, OutsideBirdIncidentsStream
 from tap_thinkst_canary.streams.audit import (
     AUDIT_AFTER_ID_KEY,
     AUDIT_DAY_KEY,
@@ -23,6 +24,8 @@ from tap_thinkst_canary.streams.inventory import (
 STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     IncidentsStream,
     IncidentEventsStream,
+    OutsideBirdIncidentsStream,
+    IgnoredIncidentsStream,
     AuditTrailStream,
     BirdsStream,
     BirdServicesStream,
@@ -44,7 +47,9 @@ __all__ = [
     "BirdUpdatesStream",
     "BirdsStream",
     "FlocksStream",
+    "IgnoredIncidentsStream",
     "IncidentEventsStream",
     "IncidentsStream",
+    "OutsideBirdIncidentsStream",
     "TokensStream",
 ]

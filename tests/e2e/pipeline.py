@@ -43,6 +43,10 @@ def expected_counts(console: Console) -> dict[str, int]:
         "birds": len(console.bird_ids()),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
+        "outside_bird_incidents": len(
+            {(alert.node_id, alert.src_ip) for alert in console.estate.outside_bird_alerts}
+        ),
+        "ignored_incidents": sum(console.estate.ignored_annotations.values()),
     }
 
 

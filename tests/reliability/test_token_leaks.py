@@ -118,6 +118,30 @@ def _token_in_bird_settings(stack: ExitStack, workdir: Path) -> Setup:
     return Setup(tap_config(proxy.base_url))
 
 
+def _token_in_the_alerts(stack: ExitStack, workdir: Path) -> Setup:
+    """Outside Bird alerts and suppressed incidents that quote the token, in a field with a
+    column and in one without."""
+    sim = stack.enter_context(simulator(new_console(incidents=20)))
+    quoting = f"seen with auth_token={AUTH_TOKEN}"
+    planted = {
+        "/incidents/outside_bird/search": ("src_ips", "ip_address"),
+        "/settings/ignored_annotations/incidents": ("ignored_incidents", "memo"),
+    }
+
+    def plant_token(request: Request) -> Reply | None:
+        if request.path not in planted:
+            return None
+        records_key, field = planted[request.path]
+        page = json.loads(proxy.forward(request).body)
+        for item in page.get(records_key, []):
+            item[field] = f"{item.get(field)} {quoting}"
+            item["note"] = quoting
+        return Reply.json(page)
+
+    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_token))
+    return Setup(tap_config(proxy.base_url))
+
+
 def _token_from_environment(stack: ExitStack, workdir: Path) -> Setup:
     setup = _full_sync(stack, workdir)
     del setup.config["auth_token"]
@@ -154,6 +178,7 @@ LEAK_CASES = (
     LeakCase("token-not-text", _token_not_text),
     LeakCase("token-in-the-data", _token_in_the_data),
     LeakCase("token-in-bird-settings", _token_in_bird_settings),
+    LeakCase("token-in-the-alerts", _token_in_the_alerts),
     LeakCase("echoed-in-error-message", _echoing(
         lambda token: Reply.json({"result": "error", "message": f"Invalid auth_token {token}"},
                                  status=403))),
@@ -239,3 +264,19 @@ def test_a_token_in_a_birds_settings_is_redacted_not_dropped(
     banners = [service["banner"] for service in run.records_of("bird_services")]
     assert banners
     assert all(banner == "Welcome; key [REDACTED]" for banner in banners)
+
+
+def test_a_token_in_the_alerts_is_redacted_not_dropped(
+    leak_runs: dict[str, tuple[TapRun, str]],
+) -> None:
+    run, _ = leak_runs["token-in-the-alerts"]
+    assert run.returncode == 0, run.describe()
+    for stream, field in (
+        ("outside_bird_incidents", "ip_address"),
+        ("ignored_incidents", "memo"),
+    ):
+        records = run.records_of(stream)
+        assert records, stream
+        for record in records:
+            assert record[field].endswith(" seen with auth_token=[REDACTED]"), record
+            assert record["extra"]["note"] == "seen with auth_token=[REDACTED]", record

@@ -4,6 +4,7 @@ SDK's built-in commands."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from canary_simulator import Simulator, estate
+from canary_simulator.estate_api import IGNORED_INCIDENTS_PAGE_SIZE
 from tap_thinkst_canary.settings import CONFIG_SCHEMA
 from tap_thinkst_canary.streams import STREAM_TYPES
 
@@ -26,6 +28,8 @@ def test_full_sync_then_nothing_new(
     sim = make_simulator(seed=9, incidents=450, audit_days=45)
     console = sim.console
     config = {"base_url": sim.base_url, "auth_token": sim.auth_token, "page_size": 100}
+    outside_bird_sources = {(a.node_id, a.src_ip) for a in console.estate.outside_bird_alerts}
+    suppressed = console.estate.ignored_annotations
     first = run_cli(config)
     assert first.returncode == 0, first.stderr
     assert first.counts() == {
@@ -43,6 +47,8 @@ def test_full_sync_then_nothing_new(
         "bird_registrations": len(console.estate.pending_birds),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
+        "outside_bird_incidents": len(outside_bird_sources),
+        "ignored_incidents": sum(suppressed.values()),
     }
     # A console's pages are fetched at most two ahead of the one being written.
     progress = re.search(
@@ -67,6 +73,11 @@ def test_full_sync_then_nothing_new(
         "/devices/commission/pending": 1,
         "/canarytokens/paginate": 1,
         "/flocks/summary": 1,
+        "/incidents/outside_bird/search": math.ceil(len(outside_bird_sources) / 100),
+        "/settings/ignored_annotations": 1,
+        "/settings/ignored_annotations/incidents": sum(
+            math.ceil(count / IGNORED_INCIDENTS_PAGE_SIZE) for count in suppressed.values()
+        ),
     }
     assert second.counts()["incidents"] == 0
     assert second.counts()["audit_trail"] == 0

@@ -57,7 +57,26 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
         if estate.version_key(bird["version"]) < latest:
             keys.add(("bird_updates", (name, bird["id"])))
     keys |= {("bird_registrations", (name, i)) for i in console.estate.pending_birds}
+    keys |= {
+        ("outside_bird_incidents", (name, alert.node_id, alert.src_ip))
+        for alert in console.estate.outside_bird_alerts
+    }
+    keys |= {
+        ("ignored_incidents", (name, annotation, suppressed_incident_key(incident)))
+        for annotation, count in console.estate.ignored_annotations.items()
+        for incident in (
+            console.suppressed_incident(annotation, position, datetime.timezone.utc)
+            for position in range(count)
+        )
+    }
     return keys
+
+
+def suppressed_incident_key(incident: dict[str, Any]) -> str:
+    """The key the tap derives for a suppressed incident, which has no id."""
+    created = datetime.datetime.fromtimestamp(incident["created"], datetime.timezone.utc)
+    parts = (incident["node_id"], str(incident["logtype"]), incident["src_host"])
+    return "|".join((*parts, created.strftime("%Y-%m-%dT%H:%M:%SZ")))
 
 
 def key_set(output: SyncOutput) -> set[tuple[str, tuple[Any, ...]]]:
