@@ -95,6 +95,20 @@ settings (``email_notifications``, ``sms_notifications``, ``summary_emails``,
 setting applies), the console-wide toggles (``console_email_notifications``...),
 and the whole ``settings`` and ``global_settings`` objects as JSON.
 
+``users`` (key ``id``): one record per console user, from ``/users/list`` and each
+user's ``/user/get``: ``access_level`` ``'admin'`` or ``'user'`` (the list's ``"1"``
+and ``"0"``) and ``is_admin``; ``disabled`` (``"None"``, never disabled, is false),
+``supervisor``, ``totp_enabled``, ``webauthn_enabled``, ``saml_provisioned``,
+``no_direct_login``, ``summary_email_enabled`` booleans; ``managed_flocks`` and
+``watched_flocks`` (``"flock:a,flock:b"``) arrays of flock ids.
+
+``api_keys`` (key ``key_id``): global and flock API keys: ``scope`` (``global`` or
+``flock``), ``flock_id``, ``auth_token_type``, ``note``, ``created`` -> ``created_at``,
+``created_by``, ``last_used`` -> ``last_used_at``, ``managed_flocks`` and
+``watched_flocks`` arrays. The key's value (``auth_token``) is never part of a record,
+whatever ``redact_secrets`` says; a listing without ``key_id`` gets one derived from a
+SHA-256 digest (``sha256:`` and 16 hex digits).
+
 Logtype catalogue
 -----------------
 
@@ -105,6 +119,13 @@ documentation by ``scripts/generate_logtypes.py``.
 """
 
 from tap_thinkst_canary.model._table import REDACTED
+from tap_thinkst_canary.model.api_keys import (
+    API_KEY_SCHEMA,
+    DERIVED_KEY_ID_PREFIX,
+    api_key_record,
+    derived_key_id,
+    key_value,
+)
 from tap_thinkst_canary.model.audit import AUDIT_ENTRY_SCHEMA, audit_record
 from tap_thinkst_canary.model.birds import BIRD_SCHEMA, bird_record
 from tap_thinkst_canary.model.flocks import (
@@ -122,27 +143,35 @@ from tap_thinkst_canary.model.incidents import (
 )
 from tap_thinkst_canary.model.logtypes import LOGTYPES, Logtype, logtype_category, logtype_name
 from tap_thinkst_canary.model.tokens import TOKEN_SCHEMA, redact_token, token_record
+from tap_thinkst_canary.model.users import USER_SCHEMA, user_record
 
 __all__ = [
+    "API_KEY_SCHEMA",
     "AUDIT_ENTRY_SCHEMA",
     "BIRD_SCHEMA",
+    "DERIVED_KEY_ID_PREFIX",
     "FLOCK_SCHEMA",
     "INCIDENT_EVENT_SCHEMA",
     "INCIDENT_SCHEMA",
     "LOGTYPES",
     "REDACTED",
     "TOKEN_SCHEMA",
+    "USER_SCHEMA",
     "Logtype",
+    "api_key_record",
     "audit_record",
     "bird_record",
+    "derived_key_id",
     "flock_of_devices",
     "flock_record",
     "flock_records",
     "incident_event_records",
     "incident_event_rows",
     "incident_record",
+    "key_value",
     "logtype_category",
     "logtype_name",
     "redact_token",
     "token_record",
+    "user_record",
 ]

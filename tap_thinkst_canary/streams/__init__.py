@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.streams.access import ApiKeysStream, UsersStream
 from tap_thinkst_canary.streams.audit import (
     AUDIT_AFTER_ID_KEY,
     AUDIT_DAY_KEY,
@@ -13,13 +14,17 @@ from tap_thinkst_canary.streams.audit import (
 from tap_thinkst_canary.streams.incidents import IncidentEventsStream, IncidentsStream
 from tap_thinkst_canary.streams.inventory import BirdsStream, FlocksStream, TokensStream
 
+# The API keys come first: the values their listing hands out are then kept out of every
+# answer read after it, an audit entry or an incident that quotes one included.
 STREAM_TYPES: tuple[type[CanaryStream], ...] = (
+    ApiKeysStream,
     IncidentsStream,
     IncidentEventsStream,
     AuditTrailStream,
     BirdsStream,
     TokensStream,
     FlocksStream,
+    UsersStream,
 )
 
 __all__ = [
@@ -27,6 +32,7 @@ __all__ = [
     "AUDIT_DAY_KEY",
     "AUDIT_HISTORY_FLOOR",
     "STREAM_TYPES",
+    "ApiKeysStream",
     "AuditBookmark",
     "AuditTrailStream",
     "BirdsStream",
@@ -34,4 +40,5 @@ __all__ = [
     "IncidentEventsStream",
     "IncidentsStream",
     "TokensStream",
+    "UsersStream",
 ]
