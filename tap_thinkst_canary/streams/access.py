@@ -74,6 +74,9 @@ class ApiKeysStream(SnapshotStream):
     emitted, logged or kept in the state, whatever `redact_secrets` says. With `flock_id`, the
     global keys and that flock's keys."""
 
+    # The SDK syncs streams in the order of their names, and this one's comes first: the
+    # scrubber knows every key value before any other answer (an audit entry, an incident) is
+    # read, so none that quotes one comes out with it.
     name = "api_keys"
     path = "/auth_token/list"
     records_key = "global_api_keys"
