@@ -35,6 +35,8 @@ def test_full_sync_then_nothing_new(
         "birds": len(console.bird_ids()),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
+        "users": len(console.user_emails()),
+        "api_keys": len(console.api_key_ids()),
     }
     # A console's pages are fetched at most two ahead of the one being written.
     progress = re.search(
@@ -54,6 +56,11 @@ def test_full_sync_then_nothing_new(
         "/devices/all": 1,
         "/canarytokens/paginate": 1,
         "/flocks/summary": 1,
+        # Users: the list, then each user's details; API keys: the global ones, then each flock's.
+        "/users/list": 1,
+        "/user/get": len(console.user_emails()),
+        "/auth_token/list": 1,
+        "/flock/auth_token/list": len(console.flock_ids()),
     }
     assert second.counts()["incidents"] == 0
     assert second.counts()["audit_trail"] == 0

@@ -50,6 +50,8 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
     keys |= {("birds", (name, i)) for i in console.bird_ids()}
     keys |= {("tokens", (name, i)) for i in console.token_ids()}
     keys |= {("flocks", (name, i)) for i in console.flock_ids()}
+    keys |= {("users", (name, console.estate.user(email).id)) for email in console.user_emails()}
+    keys |= {("api_keys", (name, i)) for i in console.api_key_ids()}
     return keys
 
 
