@@ -43,6 +43,8 @@ def expected_counts(console: Console) -> dict[str, int]:
         "birds": len(console.bird_ids()),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
+        "users": len(console.user_emails()),
+        "api_keys": len(console.api_key_ids()),
     }
 
 
