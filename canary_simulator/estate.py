@@ -325,9 +325,9 @@ class Estate:
         serial = self._next_serial()
         rng = self._rng("api-key", serial)
         created = created if created is not None else self._history_moment(rng)
-        used = (
-            None if rng.random() < 0.3 else created + rng.randrange(1 + self._history[1] - created)
-        )
+        # A key created after the history (one added now) has not been used yet.
+        unused = rng.random() < 0.3 or created > self._history[1]
+        used = None if unused else created + rng.randrange(1 + self._history[1] - created)
         key = ApiKey(
             key_id=hex_string(rng, 8),
             auth_token=api_key_value(rng),

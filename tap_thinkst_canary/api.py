@@ -317,7 +317,8 @@ class CanaryApi:
                 f"The console's API is disabled{said}; an administrator can enable it in the "
                 "Canary Console under Settings > API."
             )
-        if status in (401, 403) and _is_about_permission(lowered):
+        # The endpoint a refusal names is no word about the token (`/auth_token/list` is).
+        if status in (401, 403) and _is_about_permission(lowered.replace(endpoint.lower(), "")):
             return PermissionRefusedError(
                 f"The console refused GET {endpoint} to this API key{said}; the key works, but "
                 "may not read this."

@@ -115,6 +115,20 @@ unchanged and ``events`` as sent, token credentials redacted. The listing gives 
 ``/settings/ignored_annotations``; ``flock_id``, when the incident does not carry it, from
 ``/flocks/summary`` (a bird's node id, or the Canarytoken its events name).
 
+``users`` (key ``id``): one record per console user, from ``/users/list`` and each
+user's ``/user/get``: ``access_level`` ``'admin'`` or ``'user'`` (the list's ``"1"``
+and ``"0"``) and ``is_admin``; ``disabled`` (``"None"``, never disabled, is false),
+``supervisor``, ``totp_enabled``, ``webauthn_enabled``, ``saml_provisioned``,
+``no_direct_login``, ``summary_email_enabled`` booleans; ``managed_flocks`` and
+``watched_flocks`` (``"flock:a,flock:b"``) arrays of flock ids.
+
+``api_keys`` (key ``key_id``): global and flock API keys: ``scope`` (``global`` or
+``flock``), ``flock_id``, ``auth_token_type``, ``note``, ``created`` -> ``created_at``,
+``created_by``, ``last_used`` -> ``last_used_at``, ``managed_flocks`` and
+``watched_flocks`` arrays. The key's value (``auth_token``) is never part of a record,
+whatever ``redact_secrets`` says; a listing without ``key_id`` gets one derived from a
+SHA-256 digest (``sha256:`` and 16 hex digits).
+
 Logtype catalogue
 -----------------
 
@@ -125,6 +139,13 @@ documentation by ``scripts/generate_logtypes.py``.
 """
 
 from tap_thinkst_canary.model._table import REDACTED
+from tap_thinkst_canary.model.api_keys import (
+    API_KEY_SCHEMA,
+    DERIVED_KEY_ID_PREFIX,
+    api_key_record,
+    derived_key_id,
+    key_value,
+)
 from tap_thinkst_canary.model.audit import AUDIT_ENTRY_SCHEMA, audit_record
 from tap_thinkst_canary.model.bird_registrations import (
     BIRD_REGISTRATION_SCHEMA,
@@ -160,13 +181,16 @@ from tap_thinkst_canary.model.outside_birds import (
     outside_bird_incident_record,
 )
 from tap_thinkst_canary.model.tokens import TOKEN_SCHEMA, redact_token, token_record
+from tap_thinkst_canary.model.users import USER_SCHEMA, user_record
 
 __all__ = [
+    "API_KEY_SCHEMA",
     "AUDIT_ENTRY_SCHEMA",
     "BIRD_REGISTRATION_SCHEMA",
     "BIRD_SCHEMA",
     "BIRD_SERVICE_SCHEMA",
     "BIRD_UPDATE_SCHEMA",
+    "DERIVED_KEY_ID_PREFIX",
     "FLOCK_SCHEMA",
     "IGNORED_INCIDENT_SCHEMA",
     "INCIDENT_EVENT_SCHEMA",
@@ -175,12 +199,15 @@ __all__ = [
     "OUTSIDE_BIRD_INCIDENT_SCHEMA",
     "REDACTED",
     "TOKEN_SCHEMA",
+    "USER_SCHEMA",
     "Logtype",
+    "api_key_record",
     "audit_record",
     "bird_record",
     "bird_registration_record",
     "bird_service_records",
     "bird_update_records",
+    "derived_key_id",
     "flock_of_devices",
     "flock_record",
     "flock_records",
@@ -188,10 +215,12 @@ __all__ = [
     "incident_event_records",
     "incident_event_rows",
     "incident_record",
+    "key_value",
     "logtype_category",
     "logtype_name",
     "outside_bird_incident_record",
     "redact_token",
     "token_record",
     "updatable_birds",
+    "user_record",
 ]

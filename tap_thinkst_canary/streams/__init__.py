@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.streams.access import ApiKeysStream, UsersStream
 from tap_thinkst_canary.streams.alerts import IgnoredIncidentsStream, OutsideBirdIncidentsStream
 from tap_thinkst_canary.streams.audit import (
     AUDIT_AFTER_ID_KEY,
@@ -33,6 +34,8 @@ STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     BirdRegistrationsStream,
     TokensStream,
     FlocksStream,
+    UsersStream,
+    ApiKeysStream,
 )
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "AUDIT_DAY_KEY",
     "AUDIT_HISTORY_FLOOR",
     "STREAM_TYPES",
+    "ApiKeysStream",
     "AuditBookmark",
     "AuditTrailStream",
     "BirdRegistrationsStream",
@@ -52,4 +56,5 @@ __all__ = [
     "IncidentsStream",
     "OutsideBirdIncidentsStream",
     "TokensStream",
+    "UsersStream",
 ]

@@ -47,6 +47,8 @@ def expected_counts(console: Console) -> dict[str, int]:
             {(alert.node_id, alert.src_ip) for alert in console.estate.outside_bird_alerts}
         ),
         "ignored_incidents": sum(console.estate.ignored_annotations.values()),
+        "users": len(console.user_emails()),
+        "api_keys": len(console.api_key_ids()),
     }
 
 

@@ -69,9 +69,21 @@ def leaks(run: TapRun, token: str) -> list[str]:
 # ------------------------------------------------------------------------------ the consoles
 
 
+# The API key values every simulated console's key listings hand out: no more to be written
+# than the token itself.
+API_KEY_VALUES: set[str] = set()
+
+
 def _full_sync(stack: ExitStack, workdir: Path, token: str = AUTH_TOKEN, **kwargs: object) -> Setup:
     sim = stack.enter_context(simulator(new_console(incidents=60), auth_token=token, **kwargs))
+    API_KEY_VALUES.update(sim.console.api_key_values())
     return Setup(tap_config(sim.base_url, token, max_tries=2))
+
+
+def _full_sync_unredacted(stack: ExitStack, workdir: Path) -> Setup:
+    setup = _full_sync(stack, workdir)
+    setup.config["redact_secrets"] = False
+    return setup
 
 
 def _echoing(reply: Callable[[str], Reply]) -> Callable[[ExitStack, Path], Setup]:
@@ -142,6 +154,28 @@ def _token_in_the_alerts(stack: ExitStack, workdir: Path) -> Setup:
     return Setup(tap_config(proxy.base_url))
 
 
+def _api_keys_in_the_data(stack: ExitStack, workdir: Path) -> Setup:
+    """Audit entries and incidents that quote the console's API keys, read after the key
+    listings that hand them out."""
+    sim = stack.enter_context(simulator(new_console(incidents=20)))
+    values = sorted(sim.console.api_key_values())
+    API_KEY_VALUES.update(values)
+
+    def plant_keys(request: Request) -> Reply | None:
+        if request.path not in ("/audit_trail/fetch", "/incidents/all"):
+            return None
+        answer = proxy.forward(request)
+        page = json.loads(answer.body)
+        for number, entry in enumerate(page.get("audit_trail", [])):
+            entry["message"] = f"API key {values[number % len(values)]} used"
+        for number, incident in enumerate(page.get("incidents", [])):
+            incident["description"]["memo"] = f"seen with {values[number % len(values)]}"
+        return Reply.json(page)
+
+    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_keys))
+    return Setup(tap_config(proxy.base_url))
+
+
 def _token_from_environment(stack: ExitStack, workdir: Path) -> Setup:
     setup = _full_sync(stack, workdir)
     del setup.config["auth_token"]
@@ -179,6 +213,8 @@ LEAK_CASES = (
     LeakCase("token-in-the-data", _token_in_the_data),
     LeakCase("token-in-bird-settings", _token_in_bird_settings),
     LeakCase("token-in-the-alerts", _token_in_the_alerts),
+    LeakCase("full-sync-unredacted", _full_sync_unredacted),
+    LeakCase("api-keys-in-the-data", _api_keys_in_the_data),
     LeakCase("echoed-in-error-message", _echoing(
         lambda token: Reply.json({"result": "error", "message": f"Invalid auth_token {token}"},
                                  status=403))),
@@ -280,3 +316,27 @@ def test_a_token_in_the_alerts_is_redacted_not_dropped(
         for record in records:
             assert record[field].endswith(" seen with auth_token=[REDACTED]"), record
             assert record["extra"]["note"] == "seen with auth_token=[REDACTED]", record
+
+
+@pytest.mark.parametrize("case", [case.name for case in LEAK_CASES])
+def test_no_api_key_value_appears_anywhere(
+    case: str, leak_runs: dict[str, tuple[TapRun, str]]
+) -> None:
+    run, _ = leak_runs[case]
+    assert API_KEY_VALUES, "the simulated consoles must have handed out keys to look for"
+    found = [where for value in sorted(API_KEY_VALUES) for where in leaks(run, value)]
+    assert not found, run.describe()
+
+
+def test_api_keys_in_the_data_are_redacted_not_dropped(
+    leak_runs: dict[str, tuple[TapRun, str]],
+) -> None:
+    run, _ = leak_runs["api-keys-in-the-data"]
+    assert run.returncode == 0, run.describe()
+    assert run.records_of("api_keys")
+    messages = [entry["message"] for entry in run.records_of("audit_trail")]
+    memos = [incident["memo"] for incident in run.records_of("incidents")]
+    assert messages
+    assert memos
+    assert all(message == "API key [REDACTED] used" for message in messages)
+    assert all(memo == "seen with [REDACTED]" for memo in memos)

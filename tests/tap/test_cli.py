@@ -49,6 +49,8 @@ def test_full_sync_then_nothing_new(
         "flocks": len(console.flock_ids()),
         "outside_bird_incidents": len(outside_bird_sources),
         "ignored_incidents": sum(suppressed.values()),
+        "users": len(console.user_emails()),
+        "api_keys": len(console.api_key_ids()),
     }
     # A console's pages are fetched at most two ahead of the one being written.
     progress = re.search(
@@ -78,6 +80,11 @@ def test_full_sync_then_nothing_new(
         "/settings/ignored_annotations/incidents": sum(
             math.ceil(count / IGNORED_INCIDENTS_PAGE_SIZE) for count in suppressed.values()
         ),
+        # Users: the list, then each user's details; API keys: the global ones, then each flock's.
+        "/users/list": 1,
+        "/user/get": len(console.user_emails()),
+        "/auth_token/list": 1,
+        "/flock/auth_token/list": len(console.flock_ids()),
     }
     assert second.counts()["incidents"] == 0
     assert second.counts()["audit_trail"] == 0

@@ -69,6 +69,8 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
             for position in range(count)
         )
     }
+    keys |= {("users", (name, console.estate.user(email).id)) for email in console.user_emails()}
+    keys |= {("api_keys", (name, i)) for i in console.api_key_ids()}
     return keys
 
 

@@ -259,8 +259,8 @@ def test_the_sdk_s_own_keys_are_kept(tmp_path: Path, sim: Simulator) -> None:
 
 FOREIGN_STATES: dict[str, tuple[State, str]] = {
     "another tap's streams": (
-        {"bookmarks": {"users": {"replication_key_value": 5}, "alerts": "x"}},
-        "its bookmarks are for streams this tap does not have: `alerts`, `users`",
+        {"bookmarks": {"customers": {"replication_key_value": 5}, "alerts": "x"}},
+        "its bookmarks are for streams this tap does not have: `alerts`, `customers`",
     ),
     "no bookmarks at all": (
         {"currently_syncing": "incidents", "value": 3},
@@ -289,7 +289,7 @@ def test_a_state_that_is_not_this_tap_s_is_said_to_start_over(
     assert incidents_since(sim) == ["0"]
     assert len(run.records("incidents")) == 12
     assert set(run.last_state["bookmarks"]) >= {"incidents", "audit_trail"}
-    assert not set(run.last_state["bookmarks"]) & {"users", "alerts", "tickets"}
+    assert not set(run.last_state["bookmarks"]) & {"customers", "alerts", "tickets"}
 
 
 @pytest.mark.slow

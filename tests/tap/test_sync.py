@@ -262,12 +262,15 @@ def test_days_without_entries_still_move_the_bookmark(
 def test_an_empty_console(make_simulator: MakeSimulator, frozen_now: Freeze) -> None:
     frozen_now(NOW)
     sim = make_simulator(seed=4, incidents=0, birds=0, tokens=0, audit_days=0, flocks=1, now=NOW)
-    # The simulator's console always has birds waiting to be commissioned, and suppressed
-    # incidents that do not depend on its size.
+    # The simulator's console always has birds waiting to be commissioned, suppressed
+    # incidents that do not depend on its size, its users and the API keys of its one flock
+    # and its own.
     expected = {
         "flocks": 1,
         "bird_registrations": len(sim.console.estate.pending_birds),
         "ignored_incidents": sum(sim.console.estate.ignored_annotations.values()),
+        "users": len(sim.console.user_emails()),
+        "api_keys": len(sim.console.api_key_ids()),
     }
     output = sync_in_process(config_for(sim))
     assert output.counts() == expected
