@@ -95,6 +95,21 @@ settings (``email_notifications``, ``sms_notifications``, ``summary_emails``,
 setting applies), the console-wide toggles (``console_email_notifications``...),
 and the whole ``settings`` and ``global_settings`` objects as JSON.
 
+``settings`` (key ``scope``, ``setting``): one row per setting that decides whether
+an alert reaches anyone, console-wide (``scope`` ``console``) or a flock's (``scope`` and
+``flock_id`` the flock id): ``category`` (``notifications``, ``webhooks``,
+``ignore_lists``, ``change_alerts``, ``features``, ``other``), ``name``, ``setting``
+(``category.name``), ``enabled`` and ``follows_console`` booleans (a flock's ``Global``
+reads as ``follows_console`` true), and ``value`` a JSON object (``addresses``,
+``webhooks``, ``ips``...; comma- or newline-separated lists become arrays). Channel
+credentials are replaced by ``"[REDACTED]"`` unless redaction is turned off: tokens and
+keys, and in URLs the user name and password, credential path segments (PagerDuty,
+Slack, Teams) and query parameters named like a token, key, secret, password or
+signature; the rest of each URL is kept.
+
+``licenses`` (key ``kind``): ``bird_count``, ``license_count``, ``remaining_licenses``
+integers and ``details`` (versions, images), passwords and pull credentials redacted.
+
 Logtype catalogue
 -----------------
 
@@ -105,6 +120,17 @@ documentation by ``scripts/generate_logtypes.py``.
 """
 
 from tap_thinkst_canary.model._table import REDACTED
+from tap_thinkst_canary.model.alerting import (
+    CONSOLE_SCOPE,
+    LICENSE_SCHEMA,
+    SETTING_SCHEMA,
+    FlockSettingsAnswers,
+    Redactor,
+    console_setting_records,
+    flock_ids_of,
+    flock_setting_records,
+    license_records,
+)
 from tap_thinkst_canary.model.audit import AUDIT_ENTRY_SCHEMA, audit_record
 from tap_thinkst_canary.model.birds import BIRD_SCHEMA, bird_record
 from tap_thinkst_canary.model.flocks import (
@@ -126,21 +152,30 @@ from tap_thinkst_canary.model.tokens import TOKEN_SCHEMA, redact_token, token_re
 __all__ = [
     "AUDIT_ENTRY_SCHEMA",
     "BIRD_SCHEMA",
+    "CONSOLE_SCOPE",
     "FLOCK_SCHEMA",
     "INCIDENT_EVENT_SCHEMA",
     "INCIDENT_SCHEMA",
+    "LICENSE_SCHEMA",
     "LOGTYPES",
     "REDACTED",
+    "SETTING_SCHEMA",
     "TOKEN_SCHEMA",
+    "FlockSettingsAnswers",
     "Logtype",
+    "Redactor",
     "audit_record",
     "bird_record",
+    "console_setting_records",
+    "flock_ids_of",
     "flock_of_devices",
     "flock_record",
     "flock_records",
+    "flock_setting_records",
     "incident_event_records",
     "incident_event_rows",
     "incident_record",
+    "license_records",
     "logtype_category",
     "logtype_name",
     "redact_token",

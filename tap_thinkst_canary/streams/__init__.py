@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_thinkst_canary.client import CanaryStream
+from tap_thinkst_canary.streams.alerting import LicensesStream, SettingsStream
 from tap_thinkst_canary.streams.audit import (
     AUDIT_AFTER_ID_KEY,
     AUDIT_DAY_KEY,
@@ -20,6 +21,8 @@ STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     BirdsStream,
     TokensStream,
     FlocksStream,
+    SettingsStream,
+    LicensesStream,
 )
 
 __all__ = [
@@ -33,5 +36,7 @@ __all__ = [
     "FlocksStream",
     "IncidentEventsStream",
     "IncidentsStream",
+    "LicensesStream",
+    "SettingsStream",
     "TokensStream",
 ]
