@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -23,6 +24,7 @@ from canary_simulator.generators import JsonObject
 
 if TYPE_CHECKING:
     from canary_simulator.api import ConsoleApi
+    from canary_simulator.console import Console
 
 IGNORED_INCIDENTS_PAGE_SIZE = 10
 ACCESS_LEVEL_NUMBERS = {"admin": 1, "user": 0}
@@ -795,3 +797,32 @@ FEATURE_NAMES = (
     "ssh_credential_watches", "throttle_notifications", "tokenfactory", "webhook_hipchat",
     "whitelist_hostname", "whitelist_src_port",
 )  # fmt: skip
+
+
+def planted_secrets(console: Console) -> dict[str, str]:
+    """Every credential the console's settings and licenses answer with, named by where it is:
+    what a client must never write out."""
+    found: dict[str, str] = {}
+    console_estate = console.estate
+    scopes = {"console": console_estate.console_webhooks, **console_estate.flock_webhooks}
+    for scope, hooks in scopes.items():
+        for hook in hooks["generic_webhooks"]:
+            parts = urlsplit(hook["url"])
+            if parts.password:
+                found[f"{scope} webhook user"] = parts.username or ""
+                found[f"{scope} webhook password"] = parts.password
+            if parts.hostname == "events.pagerduty.com":
+                found[f"{scope} PagerDuty integration key"] = parts.path.split("/")[2]
+        for url in hooks["ms_teams"]:
+            segments = urlsplit(url).path.split("/")
+            found[f"{scope} Teams webhook id"] = segments[2]
+            found[f"{scope} Teams webhook key"] = segments[4]
+        for slack in hooks["slack_webhooks"]:
+            found[f"{scope} Slack webhook secret"] = slack["url"].rsplit("/", 1)[1]
+        if scope != "console":
+            found[f"{scope} Splunk HEC token"] = hooks["splunk_webhook"]["token"]
+    admin_key = next(k for k in console_estate.global_keys() if k.auth_token_type == "Admin")
+    found["console settings API key"] = admin_key.auth_token
+    found["CanaryVM password"] = _canaryvm_details(console.seed)["password"]
+    found["registry pull token"] = f"dckr_pat_{_hash(console.seed, 'docker-pull-token')}"
+    return found
