@@ -826,3 +826,60 @@ def planted_secrets(console: Console) -> dict[str, str]:
     found["CanaryVM password"] = _canaryvm_details(console.seed)["password"]
     found["registry pull token"] = f"dckr_pat_{_hash(console.seed, 'docker-pull-token')}"
     return found
+
+
+# The settings a console and each of its flocks have, named `category.name`, and the kinds of
+# bird it holds licenses for: what a client listing them one per row must find.
+CONSOLE_SETTING_NAMES = {
+    "notifications.email",
+    "notifications.sms",
+    "notifications.summary_email",
+    "notifications.syslog",
+    "notifications.sensitive_data_masking",
+    "webhooks.generic_webhooks",
+    "webhooks.ms_teams_webhooks",
+    "webhooks.slack_webhooks",
+    "webhooks.hipchat_webhooks",
+    "ignore_lists.ip_ignore_list",
+    "ignore_lists.hostname_ignore_list",
+    "ignore_lists.src_port_ignore_list",
+    "ignore_lists.oid_ignore_list",
+    "ignore_lists.annotation_ignore_list",
+    "change_alerts.console_settings_change",
+    "change_alerts.device_settings_change",
+    # What else `/settings` holds, a row per key.
+    "other.auth_token",
+    "other.auth_token_enabled",
+    "other.canarytokens_user_domains_enable",
+    "other.canarytokens_webroot_enable",
+    "other.console_domain",
+    "other.globally_enforce_2fa",
+    "other.module_options",
+    *(f"features.{name}" for name in FEATURE_NAMES),
+}
+FLOCK_SETTING_NAMES = {
+    "notifications.email",
+    "notifications.sms",
+    "notifications.summary_email",
+    "webhooks.generic_webhooks",
+    "webhooks.ms_teams_webhooks",
+    "webhooks.slack_webhooks",
+    "webhooks.hipchat_webhooks",
+    "webhooks.splunk_webhook",
+    "ignore_lists.ip_ignore_list",
+    "ignore_lists.hostname_ignore_list",
+    "ignore_lists.src_port_ignore_list",
+    "change_alerts.device_settings_change",
+    "change_alerts.flock_settings_change",
+}
+LICENSE_KINDS = {
+    "azurecanary", "canaryvm", "cloudcanary", "containercanary", "gcpcanary", "hypervcanary",
+}  # fmt: skip
+
+
+def expected_settings(console: Console) -> set[tuple[str, str]]:
+    """Every (scope, setting) of `console`: `console` or a flock id, and the setting."""
+    rows = {("console", setting) for setting in CONSOLE_SETTING_NAMES}
+    return rows | {
+        (flock, setting) for flock in console.flock_ids() for setting in FLOCK_SETTING_NAMES
+    }

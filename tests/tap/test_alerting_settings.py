@@ -13,59 +13,19 @@ import pytest
 import requests
 
 from canary_simulator import Simulator
-from canary_simulator.estate_api import FEATURE_NAMES, planted_secrets
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings, planted_secrets
 from tap_thinkst_canary.model import REDACTED, Redactor
 
-from .support import Reply, ScriptedConsole, ScriptedRequest, SyncOutput, sync_in_process
+from .support import (
+    Reply,
+    ScriptedConsole,
+    ScriptedRequest,
+    SyncOutput,
+    sync_in_process,
+)
 
 MakeSimulator = Callable[..., Simulator]
 RunCli = Callable[..., SyncOutput]
-
-CONSOLE_SETTINGS = {
-    "notifications.email",
-    "notifications.sms",
-    "notifications.summary_email",
-    "notifications.syslog",
-    "notifications.sensitive_data_masking",
-    "webhooks.generic_webhooks",
-    "webhooks.ms_teams_webhooks",
-    "webhooks.slack_webhooks",
-    "webhooks.hipchat_webhooks",
-    "ignore_lists.ip_ignore_list",
-    "ignore_lists.hostname_ignore_list",
-    "ignore_lists.src_port_ignore_list",
-    "ignore_lists.oid_ignore_list",
-    "ignore_lists.annotation_ignore_list",
-    "change_alerts.console_settings_change",
-    "change_alerts.device_settings_change",
-    # What else `/settings` holds, a row per key.
-    "other.auth_token",
-    "other.auth_token_enabled",
-    "other.canarytokens_user_domains_enable",
-    "other.canarytokens_webroot_enable",
-    "other.console_domain",
-    "other.globally_enforce_2fa",
-    "other.module_options",
-    *(f"features.{name}" for name in FEATURE_NAMES),
-}
-FLOCK_SETTINGS = {
-    "notifications.email",
-    "notifications.sms",
-    "notifications.summary_email",
-    "webhooks.generic_webhooks",
-    "webhooks.ms_teams_webhooks",
-    "webhooks.slack_webhooks",
-    "webhooks.hipchat_webhooks",
-    "webhooks.splunk_webhook",
-    "ignore_lists.ip_ignore_list",
-    "ignore_lists.hostname_ignore_list",
-    "ignore_lists.src_port_ignore_list",
-    "change_alerts.device_settings_change",
-    "change_alerts.flock_settings_change",
-}
-LICENSE_KINDS = {
-    "azurecanary", "canaryvm", "cloudcanary", "containercanary", "gcpcanary", "hypervcanary",
-}  # fmt: skip
 
 
 def config_for(sim: Simulator, **settings: Any) -> dict[str, Any]:
@@ -97,10 +57,7 @@ def sim(make_simulator: MakeSimulator) -> Simulator:
 
 def test_a_full_sync_emits_every_setting_of_the_console_and_of_each_flock(sim: Simulator) -> None:
     output = sync_in_process(config_for(sim))
-    expected = {("console", setting) for setting in CONSOLE_SETTINGS}
-    expected |= {
-        (flock, setting) for flock in sim.console.flock_ids() for setting in FLOCK_SETTINGS
-    }
+    expected = expected_settings(sim.console)
     keys = output.keys("settings")
     assert len(keys) == len(set(keys)), "a setting came out twice"
     assert {(scope, setting) for _, scope, setting in keys} == expected

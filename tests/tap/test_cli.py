@@ -12,12 +12,21 @@ from collections.abc import Callable
 import pytest
 
 from canary_simulator import Simulator
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from tap_thinkst_canary.settings import CONFIG_SCHEMA
 from tap_thinkst_canary.streams import STREAM_TYPES
 
 from .support import TAP_EXECUTABLE, SyncOutput
 
 STREAMS = tuple(stream_type.name for stream_type in STREAM_TYPES)
+# What the `settings` stream asks of each flock.
+FLOCK_ENDPOINTS = (
+    "whitelisting/info",
+    "notifications/info",
+    "webhooks/info",
+    "webhooks/generic/list",
+    "webhooks/is_global",
+)
 
 
 def test_full_sync_then_nothing_new(
@@ -35,6 +44,8 @@ def test_full_sync_then_nothing_new(
         "birds": len(console.bird_ids()),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
+        "settings": len(expected_settings(console)),
+        "licenses": len(LICENSE_KINDS),
     }
     # A console's pages are fetched at most two ahead of the one being written.
     progress = re.search(
@@ -54,6 +65,12 @@ def test_full_sync_then_nothing_new(
         "/devices/all": 1,
         "/canarytokens/paginate": 1,
         "/flocks/summary": 1,
+        "/settings": 1,
+        "/settings/generic/list": 1,
+        "/settings/ignored_annotations": 1,
+        "/console/features": 1,
+        **{f"/flock/settings/{endpoint}": len(console.flock_ids()) for endpoint in FLOCK_ENDPOINTS},
+        "/license/detailed/info": 1,
     }
     assert second.counts()["incidents"] == 0
     assert second.counts()["audit_trail"] == 0

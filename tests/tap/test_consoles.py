@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from canary_simulator import Simulator
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from canary_simulator.fleet import SimulatorFleet, numbered_specs
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import SyncStopped
@@ -50,6 +51,8 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
     keys |= {("birds", (name, i)) for i in console.bird_ids()}
     keys |= {("tokens", (name, i)) for i in console.token_ids()}
     keys |= {("flocks", (name, i)) for i in console.flock_ids()}
+    keys |= {("settings", (name, *setting)) for setting in expected_settings(console)}
+    keys |= {("licenses", (name, kind)) for kind in LICENSE_KINDS}
     return keys
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from canary_simulator import Simulator
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from tap_thinkst_canary.api import CanaryApi
 from tap_thinkst_canary.errors import ConsoleError, SyncStopped
 from tap_thinkst_canary.model.events import EVENT_TABLE
@@ -263,9 +264,15 @@ def test_an_empty_console(make_simulator: MakeSimulator, frozen_now: Freeze) -> 
     frozen_now(NOW)
     sim = make_simulator(seed=4, incidents=0, birds=0, tokens=0, audit_days=0, flocks=1, now=NOW)
     output = sync_in_process(config_for(sim))
-    assert output.counts() == {"flocks": 1}
+    # Settings and licenses are the console's own, birds or not.
+    snapshots = {
+        "flocks": 1,
+        "settings": len(expected_settings(sim.console)),
+        "licenses": len(LICENSE_KINDS),
+    }
+    assert output.counts() == snapshots
     again = sync_in_process(config_for(sim), state=output.last_state)
-    assert again.counts() == {"flocks": 1}
+    assert again.counts() == snapshots
 
 
 def test_undocumented_fields_are_kept_in_extra(
