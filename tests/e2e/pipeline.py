@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_simulator import Console
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,8 @@ def expected_counts(console: Console) -> dict[str, int]:
         "birds": len(console.bird_ids()),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
+        "settings": len(expected_settings(console)),
+        "licenses": len(LICENSE_KINDS),
     }
 
 
