@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -23,6 +24,7 @@ from canary_simulator.generators import JsonObject
 
 if TYPE_CHECKING:
     from canary_simulator.api import ConsoleApi
+    from canary_simulator.console import Console
 
 IGNORED_INCIDENTS_PAGE_SIZE = 10
 ACCESS_LEVEL_NUMBERS = {"admin": 1, "user": 0}
@@ -795,3 +797,89 @@ FEATURE_NAMES = (
     "ssh_credential_watches", "throttle_notifications", "tokenfactory", "webhook_hipchat",
     "whitelist_hostname", "whitelist_src_port",
 )  # fmt: skip
+
+
+def planted_secrets(console: Console) -> dict[str, str]:
+    """Every credential the console's settings and licenses answer with, named by where it is:
+    what a client must never write out."""
+    found: dict[str, str] = {}
+    console_estate = console.estate
+    scopes = {"console": console_estate.console_webhooks, **console_estate.flock_webhooks}
+    for scope, hooks in scopes.items():
+        for hook in hooks["generic_webhooks"]:
+            parts = urlsplit(hook["url"])
+            if parts.password:
+                found[f"{scope} webhook user"] = parts.username or ""
+                found[f"{scope} webhook password"] = parts.password
+            if parts.hostname == "events.pagerduty.com":
+                found[f"{scope} PagerDuty integration key"] = parts.path.split("/")[2]
+        for url in hooks["ms_teams"]:
+            segments = urlsplit(url).path.split("/")
+            found[f"{scope} Teams webhook id"] = segments[2]
+            found[f"{scope} Teams webhook key"] = segments[4]
+        for slack in hooks["slack_webhooks"]:
+            found[f"{scope} Slack webhook secret"] = slack["url"].rsplit("/", 1)[1]
+        if scope != "console":
+            found[f"{scope} Splunk HEC token"] = hooks["splunk_webhook"]["token"]
+    admin_key = next(k for k in console_estate.global_keys() if k.auth_token_type == "Admin")
+    found["console settings API key"] = admin_key.auth_token
+    found["CanaryVM password"] = _canaryvm_details(console.seed)["password"]
+    found["registry pull token"] = f"dckr_pat_{_hash(console.seed, 'docker-pull-token')}"
+    return found
+
+
+# The settings a console and each of its flocks have, named `category.name`, and the kinds of
+# bird it holds licenses for: what a client listing them one per row must find.
+CONSOLE_SETTING_NAMES = {
+    "notifications.email",
+    "notifications.sms",
+    "notifications.summary_email",
+    "notifications.syslog",
+    "notifications.sensitive_data_masking",
+    "webhooks.generic_webhooks",
+    "webhooks.ms_teams_webhooks",
+    "webhooks.slack_webhooks",
+    "webhooks.hipchat_webhooks",
+    "ignore_lists.ip_ignore_list",
+    "ignore_lists.hostname_ignore_list",
+    "ignore_lists.src_port_ignore_list",
+    "ignore_lists.oid_ignore_list",
+    "ignore_lists.annotation_ignore_list",
+    "change_alerts.console_settings_change",
+    "change_alerts.device_settings_change",
+    # What else `/settings` holds, a row per key.
+    "other.auth_token",
+    "other.auth_token_enabled",
+    "other.canarytokens_user_domains_enable",
+    "other.canarytokens_webroot_enable",
+    "other.console_domain",
+    "other.globally_enforce_2fa",
+    "other.module_options",
+    *(f"features.{name}" for name in FEATURE_NAMES),
+}
+FLOCK_SETTING_NAMES = {
+    "notifications.email",
+    "notifications.sms",
+    "notifications.summary_email",
+    "webhooks.generic_webhooks",
+    "webhooks.ms_teams_webhooks",
+    "webhooks.slack_webhooks",
+    "webhooks.hipchat_webhooks",
+    "webhooks.splunk_webhook",
+    "ignore_lists.ip_ignore_list",
+    "ignore_lists.hostname_ignore_list",
+    "ignore_lists.src_port_ignore_list",
+    "change_alerts.device_settings_change",
+    "change_alerts.flock_settings_change",
+}
+LICENSE_KINDS = {
+    "azurecanary", "canaryvm", "cloudcanary", "containercanary", "gcpcanary", "hypervcanary",
+}  # fmt: skip
+
+
+def expected_settings(console: Console) -> set[tuple[str, str]]:
+    """Every (scope, setting) of `console`: `console` or a flock id, and the setting."""
+    rows = {("console", setting) for setting in CONSOLE_SETTING_NAMES}
+    return rows | {
+        (flock, setting) for flock in console.flock_ids() for setting in FLOCK_SETTING_NAMES
+    }

@@ -129,6 +129,21 @@ and ``"0"``) and ``is_admin``; ``disabled`` (``"None"``, never disabled, is fals
 whatever ``redact_secrets`` says; a listing without ``key_id`` gets one derived from a
 SHA-256 digest (``sha256:`` and 16 hex digits).
 
+``settings`` (key ``scope``, ``setting``): one row per setting that decides whether
+an alert reaches anyone, console-wide (``scope`` ``console``) or a flock's (``scope`` and
+``flock_id`` the flock id): ``category`` (``notifications``, ``webhooks``,
+``ignore_lists``, ``change_alerts``, ``features``, ``other``), ``name``, ``setting``
+(``category.name``), ``enabled`` and ``follows_console`` booleans (a flock's ``Global``
+reads as ``follows_console`` true), and ``value`` a JSON object (``addresses``,
+``webhooks``, ``ips``...; comma- or newline-separated lists become arrays). Channel
+credentials are replaced by ``"[REDACTED]"`` unless redaction is turned off: tokens and
+keys, and in URLs the user name and password, credential path segments (PagerDuty,
+Slack, Teams) and query parameters named like a token, key, secret, password or
+signature; the rest of each URL is kept.
+
+``licenses`` (key ``kind``): ``bird_count``, ``license_count``, ``remaining_licenses``
+integers and ``details`` (versions, images), passwords and pull credentials redacted.
+
 Logtype catalogue
 -----------------
 
@@ -139,6 +154,17 @@ documentation by ``scripts/generate_logtypes.py``.
 """
 
 from tap_thinkst_canary.model._table import REDACTED
+from tap_thinkst_canary.model.alerting import (
+    CONSOLE_SCOPE,
+    LICENSE_SCHEMA,
+    SETTING_SCHEMA,
+    FlockSettingsAnswers,
+    Redactor,
+    console_setting_records,
+    flock_ids_of,
+    flock_setting_records,
+    license_records,
+)
 from tap_thinkst_canary.model.api_keys import (
     API_KEY_SCHEMA,
     DERIVED_KEY_ID_PREFIX,
@@ -190,32 +216,41 @@ __all__ = [
     "BIRD_SCHEMA",
     "BIRD_SERVICE_SCHEMA",
     "BIRD_UPDATE_SCHEMA",
+    "CONSOLE_SCOPE",
     "DERIVED_KEY_ID_PREFIX",
     "FLOCK_SCHEMA",
     "IGNORED_INCIDENT_SCHEMA",
     "INCIDENT_EVENT_SCHEMA",
     "INCIDENT_SCHEMA",
+    "LICENSE_SCHEMA",
     "LOGTYPES",
     "OUTSIDE_BIRD_INCIDENT_SCHEMA",
     "REDACTED",
+    "SETTING_SCHEMA",
     "TOKEN_SCHEMA",
     "USER_SCHEMA",
+    "FlockSettingsAnswers",
     "Logtype",
+    "Redactor",
     "api_key_record",
     "audit_record",
     "bird_record",
     "bird_registration_record",
     "bird_service_records",
     "bird_update_records",
+    "console_setting_records",
     "derived_key_id",
+    "flock_ids_of",
     "flock_of_devices",
     "flock_record",
     "flock_records",
+    "flock_setting_records",
     "ignored_incident_record",
     "incident_event_records",
     "incident_event_rows",
     "incident_record",
     "key_value",
+    "license_records",
     "logtype_category",
     "logtype_name",
     "outside_bird_incident_record",

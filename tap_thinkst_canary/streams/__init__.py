@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tap_thinkst_canary.client import CanaryStream
 from tap_thinkst_canary.streams.access import ApiKeysStream, UsersStream
+from tap_thinkst_canary.streams.alerting import LicensesStream, SettingsStream
 from tap_thinkst_canary.streams.alerts import IgnoredIncidentsStream, OutsideBirdIncidentsStream
 from tap_thinkst_canary.streams.audit import (
     AUDIT_AFTER_ID_KEY,
@@ -36,6 +37,8 @@ STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     FlocksStream,
     UsersStream,
     ApiKeysStream,
+    SettingsStream,
+    LicensesStream,
 )
 
 __all__ = [
@@ -54,7 +57,9 @@ __all__ = [
     "IgnoredIncidentsStream",
     "IncidentEventsStream",
     "IncidentsStream",
+    "LicensesStream",
     "OutsideBirdIncidentsStream",
+    "SettingsStream",
     "TokensStream",
     "UsersStream",
 ]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_simulator import Console
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,8 @@ def expected_counts(console: Console) -> dict[str, int]:
         "ignored_incidents": sum(console.estate.ignored_annotations.values()),
         "users": len(console.user_emails()),
         "api_keys": len(console.api_key_ids()),
+        "settings": len(expected_settings(console)),
+        "licenses": len(LICENSE_KINDS),
     }
 
 

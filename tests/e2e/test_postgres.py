@@ -34,6 +34,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "birds": model.BIRD_SCHEMA,
     "tokens": model.TOKEN_SCHEMA,
     "flocks": model.FLOCK_SCHEMA,
+    "settings": model.SETTING_SCHEMA,
+    "licenses": model.LICENSE_SCHEMA,
 }
 TARGET_SCHEMA = "canary"
 

@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 
 import psutil  # type: ignore[import-untyped]
 
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
+
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
 TAP_SITE_DIR = Path(__file__).with_name("tap_site")
 
@@ -462,6 +464,8 @@ def expected_keys(console: Any, name: str = "127.0.0.1") -> set[tuple[str, Key]]
     keys |= {("birds", (name, bird_id)) for bird_id in console.bird_ids()}
     keys |= {("tokens", (name, code)) for code in console.token_ids()}
     keys |= {("flocks", (name, flock_id)) for flock_id in console.flock_ids()}
+    keys |= {("settings", (name, *setting)) for setting in expected_settings(console)}
+    keys |= {("licenses", (name, kind)) for kind in LICENSE_KINDS}
     return keys
 
 

@@ -21,6 +21,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from canary_simulator.estate_api import planted_secrets
+
 from .fake_consoles import ProxyConsole, Reply, Request, ScriptedConsole
 from .harness import KillPoint, TapRun, run_concurrently, run_tap
 from .scenarios import SCENARIOS, Setup
@@ -189,6 +191,24 @@ def _token_not_text(stack: ExitStack, workdir: Path) -> Setup:
     return setup
 
 
+def _settings_secret_echoed(stack: ExitStack, workdir: Path) -> Setup:
+    """A console that quotes, in the errors of its flock settings, every credential its
+    console-wide settings hold: the tap has met each of them by then."""
+    console = new_console(incidents=20)
+    sim = stack.enter_context(simulator(console))
+    echoed = " ".join(
+        secret for what, secret in planted_secrets(console).items() if not what.startswith("flock")
+    )
+
+    def echo_secrets(request: Request) -> Reply | None:
+        if not request.path.startswith("/flock/settings/"):
+            return None
+        return Reply.json({"result": "error", "message": f"Webhooks {echoed} fail"}, status=400)
+
+    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, echo_secrets))
+    return Setup(tap_config(proxy.base_url))
+
+
 def _reason(reason: str) -> Callable[[str], Reply]:
     def reply(token: str) -> Reply:
         return Reply(status=503, body=b"", content_type="text/plain",
@@ -215,6 +235,7 @@ LEAK_CASES = (
     LeakCase("token-in-the-alerts", _token_in_the_alerts),
     LeakCase("full-sync-unredacted", _full_sync_unredacted),
     LeakCase("api-keys-in-the-data", _api_keys_in_the_data),
+    LeakCase("settings-secret-echoed", _settings_secret_echoed),
     LeakCase("echoed-in-error-message", _echoing(
         lambda token: Reply.json({"result": "error", "message": f"Invalid auth_token {token}"},
                                  status=403))),
@@ -264,6 +285,47 @@ def test_token_appears_nowhere(case: str, leak_runs: dict[str, tuple[TapRun, str
     run, token = leak_runs[case]
     assert run.stderr_lines, "the run must have written something to search"
     assert not leaks(run, token), run.describe()
+
+
+# Cases whose console is `new_console()` of the suite: they plant its settings' secrets.
+SETTINGS_SECRET_CASES = (
+    "full-sync",
+    *(f"fault-{kind}" for kind in TRANSIENT_AND_ERROR_FAULTS),
+    "fault-error-body",
+    "killed",
+    "settings-secret-echoed",
+)
+
+
+@pytest.mark.parametrize("case", SETTINGS_SECRET_CASES)
+def test_settings_secrets_appear_nowhere(
+    case: str, leak_runs: dict[str, tuple[TapRun, str]]
+) -> None:
+    """Channel tokens, webhook credentials, the console's API key in its settings, license
+    passwords and pull tokens: in no output, log or state."""
+    run, _ = leak_runs[case]
+    secrets = planted_secrets(new_console())
+    found = {what: where for what, secret in secrets.items() if (where := leaks(run, secret))}
+    assert not found, run.describe()
+
+
+def test_the_settings_were_synced_with_their_secrets_redacted(
+    leak_runs: dict[str, tuple[TapRun, str]],
+) -> None:
+    run, _ = leak_runs["full-sync"]
+    settings = run.records_of("settings")
+    assert settings
+    splunk = [row["value"] for row in settings if row["setting"] == "webhooks.splunk_webhook"]
+    assert splunk
+    assert all(value["token"] == "[REDACTED]" for value in splunk)
+    assert run.records_of("licenses")
+
+
+def test_an_echoed_settings_secret_is_redacted_not_dropped(
+    leak_runs: dict[str, tuple[TapRun, str]],
+) -> None:
+    run, _ = leak_runs["settings-secret-echoed"]
+    assert "Webhooks [REDACTED] [REDACTED]" in run.stderr, run.describe()
 
 
 def test_the_search_finds_a_planted_token(tmp_path: Path) -> None:

@@ -13,13 +13,25 @@ from collections.abc import Callable
 import pytest
 
 from canary_simulator import Simulator, estate
-from canary_simulator.estate_api import IGNORED_INCIDENTS_PAGE_SIZE
+from canary_simulator.estate_api import (
+    IGNORED_INCIDENTS_PAGE_SIZE,
+    LICENSE_KINDS,
+    expected_settings,
+)
 from tap_thinkst_canary.settings import CONFIG_SCHEMA
 from tap_thinkst_canary.streams import STREAM_TYPES
 
 from .support import TAP_EXECUTABLE, SyncOutput
 
 STREAMS = tuple(stream_type.name for stream_type in STREAM_TYPES)
+# What the `settings` stream asks of each flock.
+FLOCK_ENDPOINTS = (
+    "whitelisting/info",
+    "notifications/info",
+    "webhooks/info",
+    "webhooks/generic/list",
+    "webhooks/is_global",
+)
 
 
 def test_full_sync_then_nothing_new(
@@ -51,6 +63,8 @@ def test_full_sync_then_nothing_new(
         "ignored_incidents": sum(suppressed.values()),
         "users": len(console.user_emails()),
         "api_keys": len(console.api_key_ids()),
+        "settings": len(expected_settings(console)),
+        "licenses": len(LICENSE_KINDS),
     }
     # A console's pages are fetched at most two ahead of the one being written.
     progress = re.search(
@@ -76,7 +90,8 @@ def test_full_sync_then_nothing_new(
         "/canarytokens/paginate": 1,
         "/flocks/summary": 1,
         "/incidents/outside_bird/search": math.ceil(len(outside_bird_sources) / 100),
-        "/settings/ignored_annotations": 1,
+        # Read by the suppressed incidents and by the settings.
+        "/settings/ignored_annotations": 2,
         "/settings/ignored_annotations/incidents": sum(
             math.ceil(count / IGNORED_INCIDENTS_PAGE_SIZE) for count in suppressed.values()
         ),
@@ -85,6 +100,11 @@ def test_full_sync_then_nothing_new(
         "/user/get": len(console.user_emails()),
         "/auth_token/list": 1,
         "/flock/auth_token/list": len(console.flock_ids()),
+        "/settings": 1,
+        "/settings/generic/list": 1,
+        "/console/features": 1,
+        **{f"/flock/settings/{endpoint}": len(console.flock_ids()) for endpoint in FLOCK_ENDPOINTS},
+        "/license/detailed/info": 1,
     }
     assert second.counts()["incidents"] == 0
     assert second.counts()["audit_trail"] == 0

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from canary_simulator import Simulator, estate
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from canary_simulator.fleet import SimulatorFleet, numbered_specs
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import SyncStopped
@@ -71,6 +72,8 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
     }
     keys |= {("users", (name, console.estate.user(email).id)) for email in console.user_emails()}
     keys |= {("api_keys", (name, i)) for i in console.api_key_ids()}
+    keys |= {("settings", (name, *setting)) for setting in expected_settings(console)}
+    keys |= {("licenses", (name, kind)) for kind in LICENSE_KINDS}
     return keys
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from canary_simulator import Simulator
+from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from tap_thinkst_canary.api import CanaryApi
 from tap_thinkst_canary.errors import ConsoleError, SyncStopped
 from tap_thinkst_canary.model.events import EVENT_TABLE
@@ -271,6 +272,9 @@ def test_an_empty_console(make_simulator: MakeSimulator, frozen_now: Freeze) -> 
         "ignored_incidents": sum(sim.console.estate.ignored_annotations.values()),
         "users": len(sim.console.user_emails()),
         "api_keys": len(sim.console.api_key_ids()),
+        # Settings and licenses are the console's own, birds or not.
+        "settings": len(expected_settings(sim.console)),
+        "licenses": len(LICENSE_KINDS),
     }
     output = sync_in_process(config_for(sim))
     assert output.counts() == expected
