@@ -42,6 +42,7 @@ from functools import cached_property
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import (
@@ -131,11 +132,13 @@ class CanaryStream(Stream, abc.ABC):
     def settings(self) -> Settings:
         return self._canary_tap.settings
 
+    @override
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
         # One partition per console: the SDK keeps each console's bookmarks apart.
         return [{"console": console.name} for console in self._canary_tap.consoles]
 
+    @override
     @property
     def emit_activate_version_messages(self) -> bool:
         # Never sent, whatever the config says: deletions go out as tombstones, computed per
@@ -170,6 +173,7 @@ class CanaryStream(Stream, abc.ABC):
 
     # The sync
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[Row]:
         assert context is not None  # every stream is partitioned by console
         try:
@@ -252,6 +256,7 @@ class CanaryStream(Stream, abc.ABC):
         limit = self.ABORT_AT_RECORD_COUNT
         return None if limit is None else limit - emitted
 
+    @override
     def generate_child_contexts(self, record: Row, context: Context | None) -> Iterable[Context]:
         # Children get a page at a time, with the first record of it the SDK writes (not one a
         # stream map filters out): the SDK syncs them before it writes that record, so a page's
@@ -365,6 +370,7 @@ class CanaryStream(Stream, abc.ABC):
         else:
             self._canary_tap.state_writer.write_state(self.tap_state)
 
+    @override
     def _generate_record_messages(self, record: Row) -> Generator[RecordMessage, None, None]:
         # With every property selected, the SDK's per-record walk through each record, nested
         # objects included, looking for deselected properties changes nothing, yet it was the
@@ -418,6 +424,7 @@ class SnapshotStream(CanaryStream):
     #: The converter takes `redact=` (the `redact_secrets` setting).
     redacts: t.ClassVar[bool] = False
 
+    @override
     def starting_bookmark(self, context: Context) -> PreviousSnapshot:
         console = self._canary_tap.consoles[context["console"]]
         kept = self.get_context_state(context).get(SNAPSHOT_KEY)
@@ -434,6 +441,7 @@ class SnapshotStream(CanaryStream):
             previous = PreviousSnapshot(None, previous.flock_id, previous.deleted_at)
         return previous
 
+    @override
     def pages(self, console: Console, bookmark: PreviousSnapshot) -> Iterator[Page]:
         key_columns = self._key_columns
         seen: set[t.Any] = set()

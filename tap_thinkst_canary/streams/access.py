@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_thinkst_canary.client import Page, SnapshotStream
 from tap_thinkst_canary.errors import ConsoleError
 from tap_thinkst_canary.model import (
@@ -44,6 +46,7 @@ class UsersStream(SnapshotStream):
     record_schema = USER_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "id"]
 
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         # The list leaves out single sign-on and summary e-mails: each user's details say
         # them, one request per user. Users are console-wide, so no flock filter applies.
@@ -86,6 +89,7 @@ class ApiKeysStream(SnapshotStream):
     record_schema = API_KEY_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "key_id"]
 
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         # Flock keys are listed one flock at a time, and global keys are no flock's: neither
         # fits the declaration of a single endpoint and the flock filter.

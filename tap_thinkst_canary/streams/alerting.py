@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_thinkst_canary.client import CanaryStream, Page
 from tap_thinkst_canary.model import (
     LICENSE_SCHEMA,
@@ -69,6 +71,7 @@ class SettingsStream(SecretKeepingStream):
     record_schema = SETTING_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "scope", "setting"]
 
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         # Not a `SnapshotStream` declaration: the rows of one scope come from several
         # endpoints, and a flock's from endpoints asked once per flock.
@@ -112,6 +115,7 @@ class LicensesStream(SecretKeepingStream):
     record_schema = LICENSE_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "kind"]
 
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         # Not a `SnapshotStream` declaration: its converter needs the sync's `Redactor`.
         redactor = self.redactor()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Iterable, Iterator
 
+from typing_extensions import override
+
 from tap_thinkst_canary.client import Page, SnapshotStream
 from tap_thinkst_canary.errors import CursorRejectedError
 from tap_thinkst_canary.model import (
@@ -46,6 +48,7 @@ class OutsideBirdIncidentsStream(SnapshotStream):
     record_schema = OUTSIDE_BIRD_INCIDENT_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "node_id", "ip_address"]
 
+    @override
     def convert(self, answer: list[JSON] | JSON, console: Console) -> list[Row]:
         # The search says nothing of flocks; the flocks' summary says which flock a bird is in.
         return with_flock_ids(super().convert(answer, console), console)
@@ -71,6 +74,7 @@ class IgnoredIncidentsStream(SnapshotStream):
 
     # The incidents are listed per annotation, by page number rather than cursor, and their
     # records need the annotation they were listed under: the base's paging does not fit.
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         redact = self.settings.redact_secrets
         listing = console.api.get(IGNORED_ANNOTATIONS_PATH)

@@ -8,6 +8,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from typing_extensions import override
+
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.client import CanaryStream, Page
 from tap_thinkst_canary.model import AUDIT_ENTRY_SCHEMA, audit_record
@@ -68,9 +70,11 @@ class AuditTrailStream(CanaryStream):
         "emitted on it"
     )
 
+    @override
     def starting_bookmark(self, context: Context) -> AuditBookmark:
         return AuditBookmark.read(self.get_context_state(context))
 
+    @override
     def pages(self, console: Console, bookmark: AuditBookmark) -> Iterator[Page]:
         today = clock.utc_now().date()
         first_day = self._first_day(console, bookmark, today)
@@ -87,6 +91,7 @@ class AuditTrailStream(CanaryStream):
                 bookmark = bookmark.after(day, emitted, today=today)
                 yield Page(emitted, bookmark=bookmark.as_state())
 
+    @override
     def page_written(self, page: Page, console: Console) -> None:
         deleted = {
             incident_id: entry.get("timestamp")

@@ -7,6 +7,8 @@ import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from typing_extensions import override
+
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.client import DELETED_AT, CanaryStream, Page
 from tap_thinkst_canary.errors import SyncInterrupted, SyncStopped
@@ -71,6 +73,7 @@ class IncidentsStream(CanaryStream):
         pending.update(deleted)
         state[PENDING_DELETIONS_KEY] = pending
 
+    @override
     def starting_bookmark(self, context: Context) -> IncidentsBookmark:
         state = self.get_context_state(context)
         value = state.get("replication_key_value")
@@ -81,6 +84,7 @@ class IncidentsStream(CanaryStream):
             dict(pending) if isinstance(pending, dict) else {},
         )
 
+    @override
     def pages(self, console: Console, bookmark: IncidentsBookmark) -> Iterator[Page]:
         if bookmark.deletions_pending:
             now = clock.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -113,6 +117,7 @@ class IncidentsStream(CanaryStream):
             yield Page(wanted, children_pending=True)
             del page, wanted
 
+    @override
     def _increment_stream_state(
         self, latest_record: Row, *, context: Context | None = None
     ) -> None:
@@ -143,6 +148,7 @@ class IncidentEventsStream(CanaryStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "incident_id", "position"]
     state_partitioning_keys: t.ClassVar[list[str]] = []  # no bookmark of its own
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[Row]:
         assert context is not None
         parent = self._canary_tap.streams[IncidentsStream.name]
@@ -164,6 +170,7 @@ class IncidentEventsStream(CanaryStream):
             self.checkpoint(last=True)
             raise SyncStopped(stop.cause) from None
 
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         raise NotImplementedError("incident events come a page of incidents at a time")
 

@@ -8,6 +8,8 @@ import typing as t
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from typing_extensions import override
+
 from tap_thinkst_canary.client import Page, SnapshotStream
 from tap_thinkst_canary.model import (
     BIRD_REGISTRATION_SCHEMA,
@@ -58,6 +60,7 @@ class BirdsStream(SnapshotStream):
 
     shared_answer = True  # the birds whose services are asked for come from it too
 
+    @override
     def convert(self, answer: list[JSON] | JSON, console: Console) -> list[Row]:
         return in_their_flocks(super().convert(answer, console), console)
 
@@ -86,6 +89,7 @@ class BirdServicesStream(SnapshotStream):
 
     # The birds come from the birds stream's own answer (shared, asked for once a sync) and
     # only the selected ones are asked about: the endpoint takes one bird at a time.
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         birds = [
             bird
@@ -132,6 +136,7 @@ class BirdUpdatesStream(SnapshotStream):
     record_schema = BIRD_UPDATE_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "node_id"]
 
+    @override
     def convert(self, answer: list[JSON] | JSON, console: Console) -> Iterable[Row]:
         assert isinstance(answer, dict)
         # Only `/updates/list` describes an update: asked for when some bird can take one.
@@ -149,6 +154,7 @@ class BirdRegistrationsStream(SnapshotStream):
     record_schema = BIRD_REGISTRATION_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "node_id"]
 
+    @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         flock_id = console.settings.flock_id
         if flock_id is None:
