@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tap_thinkst_canary.streams import STREAM_TYPES
+
 QUERIES_FILE = Path(__file__).with_name("queries.sql")
 
-# The tables the tap's streams land in, in the order the demo reports them.
-TABLES = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
+# Every stream's table, in the order the tap declares them.
+TABLES = tuple(stream_type.name for stream_type in STREAM_TYPES)
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,36 @@ WHERE e.logtype_category = 'Port Scan'
 GROUP BY i.src_host
 ORDER BY distinct_ports DESC, source_ip
 LIMIT 10;
+
+-- name: internet_scanning_seen_by_outside_birds
+-- title: Internet scanning seen by Outside Birds
+SELECT
+    o.console,
+    coalesce(b.name, o.node_id) AS bird,
+    count(DISTINCT o.ip_address) AS sources,
+    sum(o.alert_count) AS alerts
+FROM canary.outside_bird_incidents AS o
+LEFT JOIN canary.birds AS b ON b.console = o.console AND b.id = o.node_id
+WHERE o._sdc_deleted_at IS NULL
+GROUP BY o.console, coalesce(b.name, o.node_id)
+ORDER BY alerts DESC, bird
+LIMIT 10;
+
+-- name: admins_without_a_second_factor
+-- title: Admins without a second factor
+SELECT console, email, supervisor, saml_provisioned
+FROM canary.users
+WHERE is_admin
+    AND NOT coalesce(totp_enabled, FALSE)
+    AND NOT coalesce(webauthn_enabled, FALSE)
+    AND NOT coalesce(disabled, FALSE)
+    AND _sdc_deleted_at IS NULL
+ORDER BY console, email;
+
+-- name: birds_behind_on_firmware
+-- title: Birds behind on firmware
+SELECT console, name AS bird, current_version, available_version
+FROM canary.bird_updates
+WHERE _sdc_deleted_at IS NULL
+ORDER BY console, bird
+LIMIT 10;
