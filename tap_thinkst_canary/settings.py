@@ -36,7 +36,7 @@ REQUEST_TIMEOUT = Bounds(default=60, minimum=1, maximum=600)
 MAX_TRIES = Bounds(default=8, minimum=1, maximum=20)
 MAX_RETRY_WAIT = Bounds(default=300, minimum=0, maximum=3600)
 AUDIT_TRAIL_WINDOW_DAYS = Bounds(default=30, minimum=1, maximum=366)
-MAX_PARALLEL_CONSOLES = Bounds(default=8, minimum=1, maximum=64)
+MAX_PARALLEL_CONSOLES = Bounds(default=16, minimum=1, maximum=64)
 
 
 def _integer(name: str, bounds: Bounds, title: str, description: str) -> th.Property:

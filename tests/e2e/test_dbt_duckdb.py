@@ -257,10 +257,9 @@ def test_rows_marked_deleted_leave_the_models(warehouse: Warehouse, tmp_path: Pa
     [(incident_id, events)] = copy.rows(
         "SELECT id, events_count FROM canary.incidents ORDER BY events_count DESC LIMIT 1"
     )
+    # The tap's tombstones set `_sdc_deleted_at` on rows the console no longer has.
     copy.execute(
-        "ALTER TABLE canary.birds ADD COLUMN _sdc_deleted_at TIMESTAMP",
         f"UPDATE canary.birds SET _sdc_deleted_at = now() WHERE id = '{bird_id}'",
-        "ALTER TABLE canary.incidents ADD COLUMN _sdc_deleted_at TIMESTAMP",
         f"UPDATE canary.incidents SET _sdc_deleted_at = now() WHERE id = '{incident_id}'",
     )
 
