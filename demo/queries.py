@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tap_thinkst_canary.streams import STREAM_TYPES
+from tap_thinkst_canary.streams import STREAM_NAMES
 
 QUERIES_FILE = Path(__file__).with_name("queries.sql")
 
 # Every stream's table, in the order the tap declares them.
-TABLES = tuple(stream_type.name for stream_type in STREAM_TYPES)
+TABLES = STREAM_NAMES
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,14 @@ STREAM_TYPES: tuple[type[CanaryStream], ...] = (
     LicensesStream,
 )
 
+#: The streams' names, in that order (each class names its stream in its body).
+STREAM_NAMES: tuple[str, ...] = tuple(vars(stream_type)["name"] for stream_type in STREAM_TYPES)
+
 __all__ = [
     "AUDIT_AFTER_ID_KEY",
     "AUDIT_DAY_KEY",
     "AUDIT_HISTORY_FLOOR",
+    "STREAM_NAMES",
     "STREAM_TYPES",
     "ApiKeysStream",
     "AuditBookmark",
