@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from canary_simulator import Console
+from canary_simulator import Console, estate
 from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
 from tap_thinkst_canary.tap import TapThinkstCanary
 
@@ -42,6 +42,14 @@ def expected_counts(console: Console) -> dict[str, int]:
         "incident_events": console.event_count(),
         "audit_trail": len(console.audit_ids()),
         "birds": len(console.bird_ids()),
+        "bird_services": sum(
+            len(estate.PERSONALITY_SERVICES[bird["personality"]]) for bird in console.birds()
+        ),
+        "bird_updates": sum(
+            estate.version_key(bird["version"]) < estate.version_key(estate.LATEST_FIRMWARE)
+            for bird in console.birds()
+        ),
+        "bird_registrations": len(console.estate.pending_birds),
         "tokens": len(console.token_ids()),
         "flocks": len(console.flock_ids()),
         "outside_bird_incidents": len(
