@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil  # type: ignore[import-untyped]
-
-from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
+from console_keys import console_keys
 
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
 TAP_SITE_DIR = Path(__file__).with_name("tap_site")
@@ -458,15 +457,7 @@ def expected_keys(console: Any, name: str = "127.0.0.1") -> set[tuple[str, Key]]
     `incident_events` is left out: its expected keys come from a clean sync (the number of
     events per incident is what the console holds, but the positions are the tap's numbering).
     """
-    keys: set[tuple[str, Key]] = set()
-    keys |= {("incidents", (name, incident_id)) for incident_id in console.incident_ids()}
-    keys |= {("audit_trail", (name, audit_id)) for audit_id in console.audit_ids()}
-    keys |= {("birds", (name, bird_id)) for bird_id in console.bird_ids()}
-    keys |= {("tokens", (name, code)) for code in console.token_ids()}
-    keys |= {("flocks", (name, flock_id)) for flock_id in console.flock_ids()}
-    keys |= {("settings", (name, *setting)) for setting in expected_settings(console)}
-    keys |= {("licenses", (name, kind)) for kind in LICENSE_KINDS}
-    return keys
+    return console_keys(console, name)
 
 
 def without_stream(keys: set[tuple[str, Key]], stream: str) -> set[tuple[str, Key]]:
