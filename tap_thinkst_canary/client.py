@@ -84,6 +84,26 @@ DELETED_AT_PROPERTY: dict[str, t.Any] = {
 SNAPSHOT_KEY = "last_snapshot"
 
 
+class _WorkersQuiet:
+    """Once the sync stops, the workers still finishing a request log nothing more: the line
+    that says why the sync stopped stays the last."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
+
+    def resume(self) -> None:
+        with self.lock:
+            self.stopping = False
+
+
+WORKERS_QUIET = _WorkersQuiet()
+
+
 @dataclass
 class Page:
     """Records to write together, and the bookmark that holds once they are written: the keys
@@ -188,10 +208,12 @@ class CanaryStream(Stream, abc.ABC):
             if not self._feeds:
                 self._canary_tap.end_of_stream(self)
         except SyncInterrupted as stop:
+            WORKERS_QUIET.stop()
             self._stop_feeds()
             self.checkpoint(last=True)
             raise SyncStopped(stop.cause) from None
         except BaseException:
+            WORKERS_QUIET.stop()
             self._stop_feeds()
             raise
 
@@ -341,14 +363,17 @@ class CanaryStream(Stream, abc.ABC):
         )
         # Both counts: a stream may fetch more than it emits (the audit trail skips what an
         # earlier run emitted, a flock filter skips other flocks).
-        self.logger.info(
-            "%s: page %d%s fetched; %d records fetched, %d emitted so far",
-            where,
-            page_number,
-            of_total,
-            self._fetched[console.name],
-            self._emitted[console.name],
-        )
+        with WORKERS_QUIET.lock:
+            if WORKERS_QUIET.stopping:
+                return  # the sync's last line is the one that says why it stopped
+            self.logger.info(
+                "%s: page %d%s fetched; %d records fetched, %d emitted so far",
+                where,
+                page_number,
+                of_total,
+                self._fetched[console.name],
+                self._emitted[console.name],
+            )
 
     @cached_property
     def _many_consoles(self) -> bool:

@@ -9,6 +9,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from typing_extensions import override
 
+from tap_thinkst_canary.client import WORKERS_QUIET
 from tap_thinkst_canary.consoles import Console, Consoles
 from tap_thinkst_canary.errors import CanaryError, ConfigError, ConsolesFailedError, SyncStopped
 from tap_thinkst_canary.interruption import INTERRUPTION
@@ -136,6 +137,7 @@ class TapThinkstCanary(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
+        WORKERS_QUIET.resume()  # a tap made after one that stopped, in the same process
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     @override

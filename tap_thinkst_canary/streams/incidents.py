@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing_extensions import override
 
 from tap_thinkst_canary import clock
-from tap_thinkst_canary.client import DELETED_AT, CanaryStream, Page
+from tap_thinkst_canary.client import DELETED_AT, WORKERS_QUIET, CanaryStream, Page
 from tap_thinkst_canary.errors import SyncInterrupted, SyncStopped
 from tap_thinkst_canary.model import (
     INCIDENT_EVENT_SCHEMA,
@@ -167,6 +167,7 @@ class IncidentEventsStream(CanaryStream):
             yield from self.emit(events, console, room=self._dry_run_room(0))
         except SyncInterrupted as stop:
             # The state claims no incident of this page yet: its events may stop anywhere.
+            WORKERS_QUIET.stop()
             self.checkpoint(last=True)
             raise SyncStopped(stop.cause) from None
 

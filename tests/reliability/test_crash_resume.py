@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from canary_simulator import Console
+from tap_thinkst_canary.tap import TapThinkstCanary
 
 from .harness import (
     STREAMS,
@@ -55,11 +56,12 @@ KILL_POINTS = (
 SNAPSHOT_STREAMS = ("birds", "tokens", "flocks")
 # The endpoint of each stream that makes requests of its own.
 STREAM_PATHS = {
-    "audit_trail": "/audit_trail/fetch",
-    "birds": "/devices/all",
-    "flocks": "/flocks/summary",
-    "incidents": "/incidents/all",
-    "tokens": "/canarytokens/paginate",
+    stream.name: stream.path
+    for stream in TapThinkstCanary(
+        config={"domain": "example", "auth_token": "paths-only-0123456789abcdef"},
+        validate_config=False,
+    ).streams.values()
+    if not stream.parent_stream_type
 }
 
 
@@ -69,7 +71,8 @@ Kill = KillPoint | RequestKill
 def kill_points(clean: TapRun, requests_per_path: dict[str, int], seed: int = SEED) -> list[Kill]:
     rng = random.Random(seed)
     counts = clean.record_counts()
-    last_stream = clean.records[-1]["stream"]
+    # Of the streams with record kills, the one written last gets request kills instead.
+    last_stream = [record["stream"] for record in clean.records if record["stream"] in STREAMS][-1]
     points: list[Kill] = [
         KillPoint(stream, rng.randint(1, counts[stream]))
         for stream in STREAMS
