@@ -6,8 +6,8 @@ to resume with, reduce the output to a set of (stream, primary key) pairs, measu
 peak memory, read its output as a slow target would, and kill or signal it at a chosen point.
 They live here, once.
 
-Every run starts with the `sitecustomize` in `tap_site/`: a network guard that lets the tap reach
-loopback addresses only, so no test can ever contact a real console and an unknown host name
+Every run starts with the `sitecustomize` in `tests/tap_site/`: a network guard that lets the tap
+reach loopback addresses only, so no test can ever contact a real console and an unknown host name
 fails in the resolver without a single DNS packet leaving the machine; and, on request, a frozen
 clock, so that the tap and a console frozen at the same instant agree on what "today" is.
 """
@@ -36,7 +36,7 @@ import psutil  # type: ignore[import-untyped]
 from console_keys import console_keys
 
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
-TAP_SITE_DIR = Path(__file__).with_name("tap_site")
+TAP_SITE_DIR = Path(__file__).resolve().parent.parent / "tap_site"
 
 STREAMS = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
 

@@ -26,10 +26,12 @@ def run_cli(tmp_path: Path) -> Callable[..., SyncOutput]:
 
 @pytest.fixture
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime.datetime], None]:
-    """Set the tap's clock: ``frozen_now(moment)``, in step with ``console.set_now``."""
+    """Set the tap's clock: ``frozen_now(moment)``, in step with ``console.set_now``, in this
+    process and in every tap process the test runs (see tests/tap_site)."""
 
     def freeze(moment: datetime.datetime) -> None:
         monkeypatch.setattr(clock, "utc_now", lambda: moment)
+        monkeypatch.setenv("TAP_FROZEN_NOW", moment.isoformat())
 
     return freeze
 

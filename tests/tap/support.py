@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl, urlsplit
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
-# Makes every host name but loopback fail in the resolver: no test ever sends a DNS query out.
-OFFLINE_SITE = Path(__file__).with_name("offline")
+# The start-up code of every tap process a test runs: a network guard (loopback only, no DNS
+# query ever sent) and, when TAP_FROZEN_NOW is set, the tap's clock frozen at that instant.
+TAP_SITE = Path(__file__).resolve().parent.parent / "tap_site"
 
 Message = dict[str, Any]
 
@@ -101,7 +102,7 @@ def sync_with_cli(
         state_path.write_text(json.dumps(state))
         command += ["--state", str(state_path)]
     environment = {k: v for k, v in os.environ.items() if not k.endswith("LOGLEVEL")}
-    environment["PYTHONPATH"] = str(OFFLINE_SITE)
+    environment["PYTHONPATH"] = str(TAP_SITE)
     environment.update(env or {})
     done = subprocess.run(
         command, capture_output=True, text=True, env=environment, timeout=timeout, check=False

@@ -26,7 +26,7 @@ from tap_thinkst_canary.streams.audit import deleted_incidents
 from tap_thinkst_canary.streams.incidents import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
 
-from .support import OFFLINE_SITE, TAP_EXECUTABLE, SyncOutput, parse_messages, sync_in_process
+from .support import TAP_EXECUTABLE, TAP_SITE, SyncOutput, parse_messages, sync_in_process
 
 AUTH_TOKEN = "deletions-token-0123456789abcdef"
 NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=datetime.timezone.utc)
@@ -164,7 +164,7 @@ def run_until(
     (workdir / "config.json").write_text(json.dumps(config_for(sim, page_size=2)))
     (workdir / "state.json").write_text(json.dumps(state))
     command = [str(TAP_EXECUTABLE), "--config", "config.json", "--state", "state.json"]
-    environment = {**os.environ, "PYTHONPATH": str(OFFLINE_SITE)}
+    environment = {**os.environ, "PYTHONPATH": str(TAP_SITE)}
     served_before = sim.request_counts()[TOKENS_PATH]
     process = subprocess.Popen(
         command,

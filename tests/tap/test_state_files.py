@@ -4,8 +4,9 @@ is said to start the sync over."""
 
 from __future__ import annotations
 
+import datetime
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tap_thinkst_canary.tap import TapThinkstCanary
 
 from .support import SyncOutput, sync_in_process, sync_with_cli
 
+NOW = datetime.datetime(2026, 3, 10, 23, 59, 58, tzinfo=datetime.timezone.utc)
 CONSOLE = "127.0.0.1"  # the console's name, with no `console_name`: the host of its `base_url`
 State = dict[str, Any]
 
@@ -25,9 +27,15 @@ FIX = "restore the last good state, or run without --state for a full sync."
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """A small console: twelve incidents, read in pages of five, and three days of audit trail."""
-    console = Console(seed=3, incidents=12, audit_days=3, tokens=3, big_incident_events=0)
+def sim(frozen_now: Callable[[datetime.datetime], None]) -> Iterator[Simulator]:
+    """A small console: twelve incidents, read in pages of five, and three days of audit trail.
+
+    The console and every sync share one frozen clock: a sync that starts after midnight would
+    otherwise finish the audit trail's day before and resume on another, and the final states
+    this file compares would differ by the day.
+    """
+    frozen_now(NOW)
+    console = Console(seed=3, incidents=12, audit_days=3, tokens=3, big_incident_events=0, now=NOW)
     with Simulator(console) as simulator:
         yield simulator
 
