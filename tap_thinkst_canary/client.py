@@ -31,6 +31,7 @@ import datetime
 import functools
 import itertools
 import json
+import logging
 import queue
 import threading
 import typing as t
@@ -82,26 +83,6 @@ DELETED_AT_PROPERTY: dict[str, t.Any] = {
 #: Where a snapshot stream keeps, in each console's state, the keys of its last complete
 #: snapshot (and the flock it was restricted to): what the next snapshot is compared with.
 SNAPSHOT_KEY = "last_snapshot"
-
-
-class _WorkersQuiet:
-    """Once the sync stops, the workers still finishing a request log nothing more: the line
-    that says why the sync stopped stays the last."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stopping = False
-
-    def stop(self) -> None:
-        with self.lock:
-            self.stopping = True
-
-    def resume(self) -> None:
-        with self.lock:
-            self.stopping = False
-
-
-WORKERS_QUIET = _WorkersQuiet()
 
 
 @dataclass
@@ -202,19 +183,19 @@ class CanaryStream(Stream, abc.ABC):
                 self._canary_tap.check_access(self)
                 self._start_feeds()
             console = self._canary_tap.consoles[context["console"]]
-            feed = self._feeds.pop(console.name, None)
+            feed = self._feeds.get(console.name)
             if feed is not None and not console.failed:
                 yield from self._write_feed(feed, console, context)
+            # Done with it only now: until here, a stop of the sync must reach its worker too.
+            self._feeds.pop(console.name, None)
             if not self._feeds:
                 self._canary_tap.end_of_stream(self)
         except SyncInterrupted as stop:
-            WORKERS_QUIET.stop()
-            self._stop_feeds()
+            self.stop_fetching()
             self.checkpoint(last=True)
             raise SyncStopped(stop.cause) from None
         except BaseException:
-            WORKERS_QUIET.stop()
-            self._stop_feeds()
+            self.stop_fetching()
             raise
 
     def _write_feed(self, feed: Feed, console: Console, context: Context) -> Iterator[Row]:
@@ -303,7 +284,8 @@ class CanaryStream(Stream, abc.ABC):
         self._feeds = {feed.name: feed for feed in feeds}
         Feeds(feeds, max_parallel=self.settings.max_parallel_consoles).start()
 
-    def _stop_feeds(self) -> None:
+    def stop_fetching(self) -> None:
+        """Stop every worker of the stream: the sync stops."""
         for feed in self._feeds.values():
             feed.stop()
         self._feeds = {}
@@ -363,17 +345,15 @@ class CanaryStream(Stream, abc.ABC):
         )
         # Both counts: a stream may fetch more than it emits (the audit trail skips what an
         # earlier run emitted, a flock filter skips other flocks).
-        with WORKERS_QUIET.lock:
-            if WORKERS_QUIET.stopping:
-                return  # the sync's last line is the one that says why it stopped
-            self.logger.info(
-                "%s: page %d%s fetched; %d records fetched, %d emitted so far",
-                where,
-                page_number,
-                of_total,
-                self._fetched[console.name],
-                self._emitted[console.name],
-            )
+        Feed.log_unless_stopped(
+            self.logger,
+            "%s: page %d%s fetched; %d records fetched, %d emitted so far",
+            where,
+            page_number,
+            of_total,
+            self._fetched[console.name],
+            self._emitted[console.name],
+        )
 
     @cached_property
     def _many_consoles(self) -> bool:
@@ -576,15 +556,33 @@ class Feed:
     thread in place of the next page."""
 
     _END: t.Final = object()
+    #: The feed the current worker thread produces for, if it is a worker.
+    _current = threading.local()
 
     def __init__(self, name: str, produce: Callable[[], Iterator[Page]]) -> None:
         self.name = name
         self._produce = produce
         self._queue: queue.Queue[t.Any] = queue.Queue(maxsize=1)
         self._stopped = threading.Event()
+        # Held while the worker logs and while the main thread stops the feed: once stopped,
+        # the worker still finishing a request logs nothing more, and the line that says why
+        # the sync stopped stays the last.
+        self._log_lock = threading.Lock()
+
+    @classmethod
+    def log_unless_stopped(cls, logger: logging.Logger, message: str, *args: t.Any) -> None:
+        """Log `message` at INFO, unless this is the worker of a feed that was stopped."""
+        feed: Feed | None = getattr(cls._current, "feed", None)
+        if feed is None:
+            logger.info(message, *args)
+            return
+        with feed._log_lock:
+            if not feed._stopped.is_set():
+                logger.info(message, *args)
 
     def run(self) -> None:
         """The worker's side."""
+        Feed._current.feed = self
         try:
             for page in self._produce():
                 if not self._put(page):
@@ -607,7 +605,8 @@ class Feed:
 
     def stop(self) -> None:
         """The main thread wants no more: the worker stops at its next page."""
-        self._stopped.set()
+        with self._log_lock:
+            self._stopped.set()
 
     def _put(self, item: t.Any) -> bool:
         while not self._stopped.is_set():

@@ -17,7 +17,7 @@ from tap_thinkst_canary.interruption import INTERRUPTION
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from tap_thinkst_canary.api import JSON
     from tap_thinkst_canary.scrubbing import TokenScrubber
@@ -86,7 +86,7 @@ class Consoles:
     def failed(self) -> list[Console]:
         return [console for console in self if console.failed]
 
-    def check_access(self, *, skip: Mapping[str, bool], logger: logging.Logger) -> None:
+    def check_access(self, *, skip: Collection[str], logger: logging.Logger) -> None:
         """Ask every console not in `skip` for `/ping`, all at once: the first request of the
         sync, so that a rejected token or an unreachable console is found before anything is
         synced. A console whose state shows it synced before is not asked: a scheduled run
@@ -95,7 +95,7 @@ class Consoles:
         if self._access_checked:
             return
         self._access_checked = True
-        to_check = [console for console in self if not skip.get(console.name)]
+        to_check = [console for console in self if console.name not in skip]
         if not to_check:
             return
         pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="canary-ping")

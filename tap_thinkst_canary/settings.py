@@ -238,10 +238,6 @@ class Settings:
             # not carry a token into the message.
             raise ConfigError(scrubber.scrub(str(error))) from None
 
-    @property
-    def auth_tokens(self) -> list[str]:
-        return [console.auth_token for console in self.consoles]
-
 
 # The settings a console of `consoles` may have, and those they take the place of.
 CONSOLE_KEYS = ("name", "domain", "base_url", "auth_token", "flock_id", "start_date")

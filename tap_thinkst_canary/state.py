@@ -257,3 +257,15 @@ def console_bookmark(state: t.Mapping[str, t.Any], stream: str, console: str) ->
         if partition.get(CONTEXT_KEY) == {"console": console}:
             return dict(partition)
     return {}
+
+
+def consoles_in_state(state: t.Mapping[str, t.Any]) -> set[str]:
+    """The consoles a state holds a bookmark of (more than an empty partition)."""
+    return {
+        partition[CONTEXT_KEY]["console"]
+        for bookmark in (state.get("bookmarks") or {}).values()
+        if isinstance(bookmark, dict)
+        for partition in bookmark.get(PARTITIONS_KEY) or ()
+        if isinstance(partition.get(CONTEXT_KEY, {}).get("console"), str)
+        and set(partition) - {CONTEXT_KEY}
+    }

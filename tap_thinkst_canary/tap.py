@@ -9,13 +9,17 @@ from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from typing_extensions import override
 
-from tap_thinkst_canary.client import WORKERS_QUIET
 from tap_thinkst_canary.consoles import Console, Consoles
 from tap_thinkst_canary.errors import CanaryError, ConfigError, ConsolesFailedError, SyncStopped
 from tap_thinkst_canary.interruption import INTERRUPTION
 from tap_thinkst_canary.scrubbing import TokenScrubber
 from tap_thinkst_canary.settings import CONFIG_SCHEMA, Settings, every_token
-from tap_thinkst_canary.state import InvalidStateError, check_state, per_console
+from tap_thinkst_canary.state import (
+    InvalidStateError,
+    check_state,
+    consoles_in_state,
+    per_console,
+)
 from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.writer import FastSingerWriter
 
@@ -64,10 +68,8 @@ class TapThinkstCanary(Tap):
     def check_access(self, stream: CanaryStream) -> None:
         """Ask each console for `/ping` as the sync's first request, unless the state shows the
         console synced before. A console that fails is set aside (see `set_aside`)."""
-        resumed = _consoles_in_state(self.state)
-        self.consoles.check_access(skip=dict.fromkeys(resumed, True), logger=self.logger)
-        if self.consoles.failed:
-            self._stop_if_none_left(stream)
+        self.consoles.check_access(skip=consoles_in_state(self.state), logger=self.logger)
+        self._stop_if_none_left(stream)
 
     def set_aside(self, console: Console, problem: CanaryError, stream: CanaryStream) -> None:
         """Take a failed console out of the rest of the sync; the others go on."""
@@ -75,31 +77,30 @@ class TapThinkstCanary(Tap):
         self._stop_if_none_left(stream)
 
     def end_of_stream(self, stream: CanaryStream) -> None:
-        """A stream has synced every console; after the last stream, the sync succeeded only
-        if every console did."""
-        # The writer gathers records until the next other message: when the state has not
-        # changed, no STATE follows the stream's last records to take them out.
+        """A stream has synced every console. After the last one, the sync succeeded only if
+        every console did."""
+        if stream.name != self.last_stream:
+            return
+        # The writer gathers records until the next other message, and when the state has not
+        # changed no STATE follows the last records to take them out.
         if isinstance(self.message_writer, FastSingerWriter):
             self.message_writer.write_out()
-        if stream.name == self.last_stream:
-            self._finish(stream)
+        if self.consoles.failed:
+            self._stop(stream)
 
     def _stop_if_none_left(self, stream: CanaryStream) -> None:
-        """With no console left to sync, the sync ends now: a single console's problem is the
-        run's own."""
-        if any(not console.failed for console in self.consoles):
-            return
-        stream.checkpoint(last=True)
-        (only,) = self.consoles if len(self.consoles) == 1 else (None,)
-        if only is not None and only.failure is not None:
-            raise SyncStopped(only.failure)
-        self._finish(stream)
+        """With no console left to sync, the sync ends now."""
+        if all(console.failed for console in self.consoles):
+            self._stop(stream)
 
-    def _finish(self, stream: CanaryStream) -> None:
+    def _stop(self, stream: CanaryStream) -> None:
+        """End the sync, its state the last message: a single console's problem is the run's
+        own; with several consoles, the line names those that failed (each said why)."""
+        stream.checkpoint(last=True)
         failed = self.consoles.failed
-        if failed:
-            stream.checkpoint(last=True)
-            raise SyncStopped(ConsolesFailedError(failed, len(self.consoles)))
+        if len(self.consoles) == 1 and failed[0].failure is not None:
+            raise SyncStopped(failed[0].failure)
+        raise SyncStopped(ConsolesFailedError(failed, len(self.consoles)))
 
     @property
     def last_stream(self) -> str | None:
@@ -137,7 +138,6 @@ class TapThinkstCanary(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        WORKERS_QUIET.resume()  # a tap made after one that stopped, in the same process
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     @override
@@ -183,16 +183,3 @@ class TapThinkstCanary(Tap):
         # success. From here on the tap writes messages, and a signal waits for a safe point.
         INTERRUPTION.install()
         INTERRUPTION.messages_begin()
-
-
-def _consoles_in_state(state: t.Mapping[str, t.Any]) -> set[str]:
-    """The consoles a state holds a bookmark of (not just an empty partition)."""
-    bookmarks = state.get("bookmarks") or {}
-    return {
-        partition["context"]["console"]
-        for bookmark in bookmarks.values()
-        if isinstance(bookmark, dict)
-        for partition in bookmark.get("partitions") or ()
-        if isinstance(partition.get("context", {}).get("console"), str)
-        and set(partition) - {"context"}
-    }

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing_extensions import override
 
 from tap_thinkst_canary import clock
-from tap_thinkst_canary.client import DELETED_AT, WORKERS_QUIET, CanaryStream, Page
+from tap_thinkst_canary.client import DELETED_AT, CanaryStream, Page
 from tap_thinkst_canary.errors import SyncInterrupted, SyncStopped
 from tap_thinkst_canary.model import (
     INCIDENT_EVENT_SCHEMA,
@@ -152,7 +152,8 @@ class IncidentEventsStream(CanaryStream):
     def get_records(self, context: Context | None) -> Iterable[Row]:
         assert context is not None
         parent = self._canary_tap.streams[IncidentsStream.name]
-        page = parent.page_in_hand if isinstance(parent, CanaryStream) else None
+        assert isinstance(parent, IncidentsStream)
+        page = parent.page_in_hand
         if page is None:
             return
         in_stream = parent.stream_maps[0].get_filter_result  # incidents a stream map keeps
@@ -167,7 +168,7 @@ class IncidentEventsStream(CanaryStream):
             yield from self.emit(events, console, room=self._dry_run_room(0))
         except SyncInterrupted as stop:
             # The state claims no incident of this page yet: its events may stop anywhere.
-            WORKERS_QUIET.stop()
+            parent.stop_fetching()
             self.checkpoint(last=True)
             raise SyncStopped(stop.cause) from None
 
