@@ -18,6 +18,7 @@ from tap_thinkst_canary.model import (
     flock_setting_records,
     license_records,
 )
+from tap_thinkst_canary.streams.alerts import IGNORED_ANNOTATIONS_PATH
 from tap_thinkst_canary.streams.inventory import FlocksStream
 
 if t.TYPE_CHECKING:
@@ -79,7 +80,7 @@ class SettingsStream(SecretKeepingStream):
         records = console_setting_records(
             self.get(console, self.path),
             self.get(console, "/settings/generic/list"),
-            self.get(console, "/settings/ignored_annotations"),
+            console.answer_once(IGNORED_ANNOTATIONS_PATH),
             self.get(console, "/console/features"),
             redactor=redactor,
         )

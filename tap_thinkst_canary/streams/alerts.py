@@ -77,7 +77,7 @@ class IgnoredIncidentsStream(SnapshotStream):
     @override
     def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
         redact = self.settings.redact_secrets
-        listing = console.api.get(IGNORED_ANNOTATIONS_PATH)
+        listing = console.answer_once(IGNORED_ANNOTATIONS_PATH)
         for annotation in listing.get("ignored_annotations") or []:
             if not isinstance(annotation, dict) or not annotation.get("name"):
                 continue

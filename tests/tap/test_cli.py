@@ -90,8 +90,8 @@ def test_full_sync_then_nothing_new(
         "/canarytokens/paginate": 1,
         "/flocks/summary": 1,
         "/incidents/outside_bird/search": math.ceil(len(outside_bird_sources) / 100),
-        # Read by the suppressed incidents and by the settings.
-        "/settings/ignored_annotations": 2,
+        # Read once, for the suppressed incidents and for the settings.
+        "/settings/ignored_annotations": 1,
         "/settings/ignored_annotations/incidents": sum(
             math.ceil(count / IGNORED_INCIDENTS_PAGE_SIZE) for count in suppressed.values()
         ),
