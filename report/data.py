@@ -66,6 +66,8 @@ class Bird:
     seconds_offline: int | None
     firmware: str
     incidents: int
+    #: The newer firmware the console offers the bird; None when it is up to date.
+    firmware_available: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,13 @@ def read(query: Query, schema: str, source: str) -> ReportData:
             seconds_offline=None if row[6] is None else int(row[6]),
             firmware=str(row[7] or "unknown"),
             incidents=int(row[8]),
+            firmware_available=str(row[9]) if row[9] else None,
         )
         for row in query(
             "SELECT console, bird_name, bird_id, flock_name, live, last_seen_at, seconds_offline, "
-            f"firmware_version, incidents FROM {table('bird_health')} "
+            "firmware_version, incidents, "
+            "CASE WHEN firmware_behind THEN coalesce(firmware_available, '?') END "
+            f"FROM {table('bird_health')} "
             "ORDER BY live, seconds_offline DESC, bird_name"
         )
     ]

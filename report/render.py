@@ -43,6 +43,7 @@ def render(data: ReportData, generated_at: datetime | None = None) -> str:
     consoles = ", ".join(data.consoles) or "no console yet"
     ttas = data.seconds_to_acknowledge
     offline = sum(1 for bird in data.birds if not bird.live)
+    behind = sum(1 for bird in data.birds if bird.firmware_available)
     never = sum(kind.never_triggered for kind in data.tokens)
     tiles = [
         ("Incidents", str(data.incidents)),
@@ -50,6 +51,7 @@ def render(data: ReportData, generated_at: datetime | None = None) -> str:
         ("Median time to acknowledge", duration(median(ttas))),
         ("Attacker sources", str(data.source_count)),
         ("Birds offline", f"{offline} of {len(data.birds)}"),
+        ("Birds behind on firmware", f"{behind} of {len(data.birds)}"),
         ("Tokens never triggered", f"{never} of {sum(kind.tokens for kind in data.tokens)}"),
     ]
     sections = [
@@ -85,7 +87,8 @@ def render(data: ReportData, generated_at: datetime | None = None) -> str:
             "bird-health",
             "Bird health",
             birds_chart(data.birds),
-            "Every bird: live or offline, how long it has been down, its firmware version.",
+            "Every bird: live or offline, how long it has been down, its firmware version (and the "
+            "newer one the console offers, if it is behind).",
         ),
     ]
     tile_html = "".join(
@@ -239,17 +242,21 @@ def birds_chart(birds: Sequence[Bird]) -> str:
         y = (n // columns) * (tile_height + gap)
         fill = LIVE_COLOUR if bird.live else OFFLINE_COLOUR
         state = "live" if bird.live else f"offline {duration(bird.seconds_offline)}"
+        firmware = bird.firmware
+        if bird.firmware_available:
+            firmware += f" → {bird.firmware_available}"
         parts.append(
-            f'<g class="bird" data-live="{str(bird.live).lower()}">'
+            f'<g class="bird" data-live="{str(bird.live).lower()}" '
+            f'data-firmware-behind="{str(bool(bird.firmware_available)).lower()}">'
             f'<rect class="mark" x="{x}" y="{y}" width="{tile_width}" height="{tile_height}" '
             f'rx="6" fill="{fill}" fill-opacity="0.14" stroke="{fill}">'
             f"<title>{esc(bird.name)} ({esc(bird.flock)}): {state}, last seen "
-            f"{when(bird.last_seen)}, firmware {esc(bird.firmware)}, {bird.incidents} incidents"
+            f"{when(bird.last_seen)}, firmware {esc(firmware)}, {bird.incidents} incidents"
             f"</title></rect>"
             f'<circle cx="{x + 16}" cy="{y + 20}" r="6" fill="{fill}"/>'
             f'<text x="{x + 30}" y="{y + 24}" class="name">{esc(shorten(bird.name, 24))}</text>'
             f'<text x="{x + 12}" y="{y + 44}" class="tick">{esc(state)} · '
-            f"firmware {esc(bird.firmware)}</text>"
+            f"firmware {esc(firmware)}</text>"
             f'<text x="{x + 12}" y="{y + 62}" class="tick">{esc(shorten(bird.flock, 20))} · '
             f"{bird.incidents} incidents</text></g>"
         )
@@ -355,7 +362,8 @@ header { background: #1d2330; color: #fff; padding: 18px 28px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header p { margin: 0; color: #b8c0cc; font-size: 12px; }
 main { max-width: 980px; margin: 0 auto; padding: 16px; }
-.tiles { display: grid; grid-template-columns: repeat(6, 1fr); gap: 10px; margin-bottom: 16px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap: 10px;
+  margin-bottom: 16px; }
 .tile { background: #fff; border-radius: 8px; padding: 10px 12px;
   box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 .tile .value { font-size: 20px; font-weight: 600; }

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any
 
-from canary_simulator import Console
+from canary_simulator import Console, estate
 from tap_thinkst_canary.model import LOGTYPES
 
 ANALYTICS_SCHEMA = "canary_analytics"
@@ -56,3 +56,47 @@ def acknowledge_one(console: Console) -> str:
     )
     console.acknowledge(incident_id)
     return incident_id
+
+
+def without_second_factor(console: Console) -> set[str]:
+    """E-mail addresses of the enabled users a password alone lets in: no TOTP, no WebAuthn,
+    and not single-sign-on only (the simulator's SAML users log in only that way)."""
+    return {
+        user.email
+        for user in console.estate.users.values()
+        if not user.disabled
+        and not user.saml_provisioned
+        and not (user.totp_enabled or user.webauthn_enabled)
+    }
+
+
+def admins(console: Console) -> set[str]:
+    return {user.email for user in console.estate.users.values() if user.access_level == "admin"}
+
+
+def api_keys_created(console: Console) -> dict[str, tuple[str, datetime]]:
+    """Key id -> (who created it, when, as a naive UTC time like the loaded ones)."""
+    return {
+        key.key_id: (
+            key.created_by,
+            datetime.fromtimestamp(key.created, timezone.utc).replace(tzinfo=None),
+        )
+        for key in console.estate.api_keys.values()
+    }
+
+
+def birds_behind_on_firmware(console: Console) -> set[str]:
+    """The birds whose firmware is older than the newest the console offers."""
+    latest = estate.version_key(estate.LATEST_FIRMWARE)
+    return {
+        str(bird["id"]) for bird in console.birds() if estate.version_key(bird["version"]) < latest
+    }
+
+
+def bird_services(console: Console) -> dict[str, str]:
+    """Bird id -> its enabled services, sorted and joined with ', ' (none: no entry)."""
+    return {
+        str(bird["id"]): ", ".join(sorted(estate.PERSONALITY_SERVICES[bird["personality"]]))
+        for bird in console.birds()
+        if estate.PERSONALITY_SERVICES[bird["personality"]]
+    }

@@ -18,9 +18,14 @@ from canary_simulator import Console, Simulator
 from e2e.analytics import (
     ANALYTICS_SCHEMA,
     acknowledge_one,
+    admins,
+    api_keys_created,
+    bird_services,
+    birds_behind_on_firmware,
     incidents_per_day,
     incidents_per_source,
     seconds_to_acknowledge,
+    without_second_factor,
 )
 from e2e.conftest import AUTH_TOKEN
 from e2e.pipeline import ROOT, meltano_env, require_meltano, run
@@ -37,6 +42,7 @@ class Warehouse:
         self.console = console
         self.simulator = simulator
         self.acknowledged_later = ""
+        self.removed_bird = ""
         self.path = root / "warehouse.duckdb"
         self.env = meltano_env(
             root,
@@ -76,6 +82,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         # The console moves on and the next run is incremental: the models see both syncs.
         loaded.acknowledged_later = acknowledge_one(console)
         console.add_incidents(6)
+        # Birds come and go (the second sync tombstones the one removed), and an admin without
+        # a second factor arrives.
+        loaded.removed_bird = max(birds_behind_on_firmware(console))
+        console.remove_bird(loaded.removed_bird)
+        console.add_bird()
+        console.add_bird()
+        console.add_user("mallory@example.com", "admin")
         assert "Completed successfully" in loaded.meltano(*PIPELINE)
         yield loaded
 
@@ -102,12 +115,22 @@ def test_every_model_is_built_and_tested(warehouse: Warehouse) -> None:
         "stg_birds",
         "stg_tokens",
         "stg_flocks",
+        "stg_users",
+        "stg_api_keys",
+        "stg_bird_services",
+        "stg_bird_updates",
+        "stg_bird_registrations",
+        "stg_outside_bird_incidents",
+        "stg_ignored_incidents",
+        "stg_licenses",
+        "stg_settings",
         "fct_incidents",
         "fct_incident_events",
         "attacker_sources",
         "daily_incidents",
         "bird_health",
         "token_inventory",
+        "access_review",
         "ocsf_detection_finding",
         "ocsf_entity_management",
     }
@@ -149,6 +172,63 @@ def test_time_to_acknowledge_matches_the_simulator(warehouse: Warehouse) -> None
     expected = seconds_to_acknowledge(warehouse.console)
     assert expected
     assert measured == expected
+
+
+def test_access_review_matches_the_simulator(warehouse: Warehouse) -> None:
+    def users(condition: str) -> set[str]:
+        return {
+            email
+            for (email,) in warehouse.rows(
+                f"SELECT principal_name FROM {ANALYTICS_SCHEMA}.access_review "
+                f"WHERE principal_type = 'user' AND {condition}"
+            )
+        }
+
+    expected = without_second_factor(warehouse.console)
+    assert users("without_second_factor") == expected
+    assert users("is_admin") == admins(warehouse.console)
+    # The simulator's own admin without a second factor, and the one added since the first sync.
+    assert users("is_admin AND without_second_factor") == {
+        "bob@example.com",
+        "mallory@example.com",
+    }
+
+    keys = {
+        key_id: (created_by, created_at)
+        for key_id, created_by, created_at in warehouse.rows(
+            "SELECT principal_id, created_by, created_at "
+            f"FROM {ANALYTICS_SCHEMA}.access_review WHERE principal_type = 'api_key'"
+        )
+    }
+    assert keys == api_keys_created(warehouse.console)
+    # A key's creator is a user, found by e-mail, or another key.
+    creators = warehouse.rows(
+        "SELECT DISTINCT created_by, creator_type, creator_user_id IS NOT NULL "
+        f"FROM {ANALYTICS_SCHEMA}.access_review WHERE principal_type = 'api_key' ORDER BY ALL"
+    )
+    assert ("alice@example.com", "user", True) in creators
+    assert ("Global-API-Token[key_id:ffffffff]", "api_key", False) in creators
+
+
+def test_bird_health_firmware_and_services_match_the_simulator(warehouse: Warehouse) -> None:
+    behind = birds_behind_on_firmware(warehouse.console)
+    [(birds,)] = warehouse.rows(f"SELECT count(*) FROM {ANALYTICS_SCHEMA}.bird_health")
+    # Some birds are up to date, some behind: a model that says "all" or "none" fails.
+    assert 0 < len(behind) < birds == len(warehouse.console.bird_ids())
+    assert {
+        bird_id
+        for (bird_id,) in warehouse.rows(
+            f"SELECT bird_id FROM {ANALYTICS_SCHEMA}.bird_health WHERE firmware_behind"
+        )
+    } == behind
+    assert warehouse.removed_bird not in behind
+    services = dict(
+        warehouse.rows(
+            f"SELECT bird_id, services FROM {ANALYTICS_SCHEMA}.bird_health "
+            "WHERE services IS NOT NULL"
+        )
+    )
+    assert services == bird_services(warehouse.console)
 
 
 def test_an_incident_acknowledged_after_the_first_sync_gets_its_time_to_acknowledge(
@@ -220,6 +300,15 @@ def test_two_consoles_in_the_same_tables_stay_apart(warehouse: Warehouse, tmp_pa
                 "birds",
                 "tokens",
                 "flocks",
+                "users",
+                "api_keys",
+                "bird_services",
+                "bird_updates",
+                "bird_registrations",
+                "outside_bird_incidents",
+                "ignored_incidents",
+                "licenses",
+                "settings",
             )
         )
     )
@@ -229,7 +318,10 @@ def test_two_consoles_in_the_same_tables_stay_apart(warehouse: Warehouse, tmp_pa
     # Every figure of the second console is the first's, and what it was before the second
     # console arrived: no join crosses consoles. (bird_health's offline time is measured at
     # build time.)
-    build_time = {"bird_health": ", measured_at, seconds_offline"}
+    build_time = {
+        "bird_health": ", measured_at, seconds_offline",
+        "access_review": ", measured_at, age_days",
+    }
     for model in (
         "fct_incidents",
         "fct_incident_events",
@@ -237,6 +329,7 @@ def test_two_consoles_in_the_same_tables_stay_apart(warehouse: Warehouse, tmp_pa
         "daily_incidents",
         "bird_health",
         "token_inventory",
+        "access_review",
     ):
         columns = f"* EXCLUDE (console{build_time.get(model, '')})"
         alone = warehouse.rows(f"SELECT {columns} FROM {ANALYTICS_SCHEMA}.{model} ORDER BY ALL")
@@ -253,14 +346,21 @@ def test_two_consoles_in_the_same_tables_stay_apart(warehouse: Warehouse, tmp_pa
 
 def test_rows_marked_deleted_leave_the_models(warehouse: Warehouse, tmp_path: Path) -> None:
     copy = copy_of(warehouse, tmp_path)
-    [(bird_id,)] = copy.rows("SELECT id FROM canary.birds ORDER BY id LIMIT 1")
+    current = "_sdc_deleted_at IS NULL"
+    [(bird_id,)] = copy.rows(f"SELECT id FROM canary.birds WHERE {current} ORDER BY id LIMIT 1")
     [(incident_id, events)] = copy.rows(
         "SELECT id, events_count FROM canary.incidents ORDER BY events_count DESC LIMIT 1"
     )
     # The tap's tombstones set `_sdc_deleted_at` on rows the console no longer has.
+    [(birds,)] = copy.rows(f"SELECT count(*) FROM canary.birds WHERE {current}")
+    [(key_id,)] = copy.rows(
+        f"SELECT key_id FROM canary.api_keys WHERE {current} ORDER BY key_id LIMIT 1"
+    )
     copy.execute(
         f"UPDATE canary.birds SET _sdc_deleted_at = now() WHERE id = '{bird_id}'",
         f"UPDATE canary.incidents SET _sdc_deleted_at = now() WHERE id = '{incident_id}'",
+        "UPDATE canary.users SET _sdc_deleted_at = now() WHERE email = 'bob@example.com'",
+        f"UPDATE canary.api_keys SET _sdc_deleted_at = now() WHERE key_id = '{key_id}'",
     )
 
     copy.meltano("invoke", "dbt-duckdb:build")
@@ -269,8 +369,23 @@ def test_rows_marked_deleted_leave_the_models(warehouse: Warehouse, tmp_path: Pa
     assert copy.rows(f"SELECT count(*) FROM {schema}.bird_health WHERE bird_id = '{bird_id}'") == [
         (0,)
     ]
-    [(birds,)] = copy.rows("SELECT count(*) FROM canary.birds")
     assert copy.rows(f"SELECT count(*) FROM {schema}.stg_birds") == [(birds - 1,)]
+    # A deleted bird's services go with it, whether or not they have tombstones of their own.
+    assert copy.rows(
+        f"SELECT count(*) FROM {schema}.stg_bird_services WHERE bird_id = '{bird_id}'"
+    ) == [(0,)]
+    # A deleted user and key leave the review; the keys the user created stay, creator gone.
+    assert (
+        copy.rows(
+            f"SELECT principal_type FROM {schema}.access_review "
+            f"WHERE principal_id = '{key_id}' OR principal_name = 'bob@example.com'"
+        )
+        == []
+    )
+    assert copy.rows(
+        f"SELECT DISTINCT creator_type, creator_user_id FROM {schema}.access_review "
+        "WHERE created_by = 'bob@example.com'"
+    ) == [("user", None)]
     for model in ("fct_incidents", "ocsf_detection_finding", "fct_incident_events"):
         assert copy.rows(
             f"SELECT count(*) FROM {schema}.{model} WHERE incident_id = '{incident_id}'"
@@ -292,6 +407,14 @@ def test_rows_marked_deleted_leave_the_models(warehouse: Warehouse, tmp_path: Pa
             "GROUP BY incident_id ORDER BY incident_id LIMIT 1)",
             "assert_incident_event_counts_match_the_console",
             id="an event goes missing",
+        ),
+        pytest.param(
+            # Staging drops the events of a tombstoned incident, not those of one that never
+            # landed: those are reported.
+            "DELETE FROM canary.incidents WHERE id = (SELECT min(incident_id) "
+            "FROM canary.incident_events)",
+            "relationships_within_console_stg_incident_events_incident_id",
+            id="an event's incident is missing",
         ),
         pytest.param(
             "UPDATE canary.birds SET console = 'elsewhere.canary.tools' "

@@ -13,9 +13,13 @@ import pytest
 from canary_simulator import Simulator
 from e2e.analytics import (
     ANALYTICS_SCHEMA,
+    admins,
+    bird_services,
+    birds_behind_on_firmware,
     incidents_per_day,
     incidents_per_source,
     seconds_to_acknowledge,
+    without_second_factor,
 )
 from e2e.conftest import AUTH_TOKEN
 from e2e.pgcluster import PostgresCluster
@@ -89,6 +93,34 @@ def test_dbt_build_on_postgres_matches_the_simulator_and_feeds_the_report(
         )
     }
     assert acknowledged == seconds_to_acknowledge(console)
+
+    def users(condition: str) -> set[str]:
+        return {
+            email
+            for [email] in rows(
+                f"SELECT principal_name FROM {ANALYTICS_SCHEMA}.access_review "
+                f"WHERE principal_type = 'user' AND {condition}"
+            )
+        }
+
+    assert users("without_second_factor") == without_second_factor(console)
+    assert users("is_admin") == admins(console)
+
+    behind = birds_behind_on_firmware(console)
+    assert 0 < len(behind) < len(console.bird_ids())
+    assert {
+        bird_id
+        for [bird_id] in rows(
+            f"SELECT bird_id FROM {ANALYTICS_SCHEMA}.bird_health WHERE firmware_behind"
+        )
+    } == behind
+    services = dict(
+        rows(
+            f"SELECT bird_id, services FROM {ANALYTICS_SCHEMA}.bird_health "
+            "WHERE services IS NOT NULL"
+        )
+    )
+    assert services == bird_services(console)
 
     # target-postgres stores a missing object as JSON null; staging reads it as SQL NULL.
     [[json_nulls]] = rows("SELECT count(*) FROM canary.incidents WHERE extra = 'null'::jsonb")

@@ -35,7 +35,9 @@ def sample(**changes: Any) -> ReportData:
         seconds_to_acknowledge=[59, 60, 7200, 700000],
         tokens=[TokenKind("aws-id", 3, 1, 5, 2)],
         birds=[
-            Bird("c", "<b>NAS</b>", "HQ", False, datetime(2024, 3, 3, 12), 5400, "3.8.0", 2),
+            Bird(
+                "c", "<b>NAS</b>", "HQ", False, datetime(2024, 3, 3, 12), 5400, "3.8.0", 2, "4.1.2"
+            ),
             Bird("c", "DC-1", "HQ", True, datetime(2024, 3, 3, 12), 0, "4.1.2", 5),
         ],
     )
@@ -61,6 +63,12 @@ def test_every_chart_is_drawn_from_the_figures() -> None:
     assert "aws-id (1/3)" in charts["tokens"]
     assert 'data-live="false"' in charts["bird-health"]
     assert "offline 1.5 h" in charts["bird-health"]
+    assert charts["bird-health"].count('data-firmware-behind="true"') == 1
+    assert "firmware 3.8.0 → 4.1.2</text>" in charts["bird-health"]
+    assert "firmware 4.1.2</text>" in charts["bird-health"]
+    assert (
+        '<div class="value">1 of 2</div><div class="label">Birds behind on firmware</div>' in page
+    )
 
 
 def test_names_from_the_console_are_escaped() -> None:

@@ -1,11 +1,9 @@
 -- One row per event of an incident still in its console, with the columns the marts read;
 -- the rest stay in the loaded table. An event is current only while its incident is.
 with current_events as (
-    {{ current_rows(source('canary', 'incident_events')) }}
-),
-
-current_incidents as (
-    {{ current_rows(source('canary', 'incidents')) }}
+    {{ current_rows_of_current_parents(
+        source('canary', 'incident_events'), source('canary', 'incidents'), 'incident_id'
+    ) }}
 )
 
 select
@@ -32,9 +30,4 @@ select
     nullif(http_path, '') as http_path,
     nullif(user_agent, '') as user_agent,
     {{ json_or_null('extra') }} as extra
-from current_events as e
-where exists (
-    select 1
-    from current_incidents as i
-    where i.console = e.console and i.id = e.incident_id
-)
+from current_events
