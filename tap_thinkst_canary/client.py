@@ -405,6 +405,8 @@ class SnapshotStream(CanaryStream):
     A snapshot stream is a declaration: where the list is (`path`, `records_key`), whether it
     pages (`paged`), how an object becomes a record (`converter`, or `answer_converter` for an
     answer that is not a list), whether the flock filter goes to the API too (`flock_param`).
+    A list that takes more than one endpoint is fetched by the stream's own `snapshot`; the
+    pages and their tombstones are the base's alone.
 
     Deletions: once a console's snapshot is complete (every page written), the keys it held are
     compared with those of the console's previous complete snapshot, kept in its state of the
@@ -446,18 +448,17 @@ class SnapshotStream(CanaryStream):
             previous = PreviousSnapshot(None, previous.flock_id, previous.deleted_at)
         return previous
 
+    @t.final
     @override
     def pages(self, console: Console, bookmark: PreviousSnapshot) -> Iterator[Page]:
+        # Final: every snapshot stream, declared or not, compares its keys here, so none can
+        # leave its deletions out by fetching its own way (that is `snapshot`'s to say).
         key_columns = self._key_columns
         seen: set[t.Any] = set()
-        for raw_objects in self._answers(console):
-            records = [
-                record
-                for record in self.convert(raw_objects, console)
-                if self.in_selected_flock(console, record)
-            ]
-            seen.update(_key_of(record, key_columns) for record in records)
-            yield Page(records)
+        for page in self.snapshot(console):
+            assert page.bookmark is None, "a snapshot's pages carry no bookmark"
+            seen.update(_key_of(record, key_columns) for record in page.records)
+            yield page
         gone = [] if bookmark.keys is None else sorted(bookmark.keys - seen, key=_sort_order)
         tombstones = [
             self.tombstone(
@@ -467,6 +468,19 @@ class SnapshotStream(CanaryStream):
         ]
         kept = {"flock_id": console.settings.flock_id, "keys": sorted(seen, key=_sort_order)}
         yield Page(tombstones, bookmark={SNAPSHOT_KEY: _as_json(kept)})
+
+    def snapshot(self, console: Console) -> Iterator[Page]:
+        """The console's whole list, a page at a time, as the declaration says; a stream whose
+        list takes more than one endpoint, or a converter with more than the raw object,
+        fetches its own way here."""
+        for raw_objects in self._answers(console):
+            yield Page(
+                [
+                    record
+                    for record in self.convert(raw_objects, console)
+                    if self.in_selected_flock(console, record)
+                ]
+            )
 
     @cached_property
     def _key_columns(self) -> tuple[str, ...]:

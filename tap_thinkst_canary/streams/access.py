@@ -47,7 +47,7 @@ class UsersStream(SnapshotStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "id"]
 
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+    def snapshot(self, console: Console) -> Iterator[Page]:
         # The list leaves out single sign-on and summary e-mails: each user's details say
         # them, one request per user. Users are console-wide, so no flock filter applies.
         listed = self.fetch_one(console).get(self.records_key) or []
@@ -90,7 +90,7 @@ class ApiKeysStream(SnapshotStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "key_id"]
 
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+    def snapshot(self, console: Console) -> Iterator[Page]:
         # Flock keys are listed one flock at a time, and global keys are no flock's: neither
         # fits the declaration of a single endpoint and the flock filter.
         yield Page(self._records(console, self.fetch_one(console), self.records_key))

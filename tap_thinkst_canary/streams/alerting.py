@@ -7,7 +7,7 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_thinkst_canary.client import CanaryStream, Page
+from tap_thinkst_canary.client import Page, SnapshotStream
 from tap_thinkst_canary.model import (
     LICENSE_SCHEMA,
     SETTING_SCHEMA,
@@ -30,7 +30,7 @@ if t.TYPE_CHECKING:
 ADMIN_KEY = "an admin API key"
 
 
-class SecretKeepingStream(CanaryStream):
+class SecretKeepingStream(SnapshotStream):
     """A snapshot stream whose answers carry credentials: each page is converted with a
     `Redactor`, and every secret it met is kept out of every later log line, error and answer.
 
@@ -73,9 +73,9 @@ class SettingsStream(SecretKeepingStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "scope", "setting"]
 
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
-        # Not a `SnapshotStream` declaration: the rows of one scope come from several
-        # endpoints, and a flock's from endpoints asked once per flock.
+    def snapshot(self, console: Console) -> Iterator[Page]:
+        # Not a declaration: the rows of one scope come from several endpoints, and a flock's
+        # from endpoints asked once per flock.
         redactor = self.redactor()
         records = console_setting_records(
             self.get(console, self.path),
@@ -117,8 +117,8 @@ class LicensesStream(SecretKeepingStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "kind"]
 
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
-        # Not a `SnapshotStream` declaration: its converter needs the sync's `Redactor`.
+    def snapshot(self, console: Console) -> Iterator[Page]:
+        # Not a declaration: its converter needs the sync's `Redactor`.
         redactor = self.redactor()
         records = license_records(self.get(console, self.path), redactor=redactor)
         yield self.page_of(console, records, redactor)

@@ -75,7 +75,7 @@ class IgnoredIncidentsStream(SnapshotStream):
     # The incidents are listed per annotation, by page number rather than cursor, and their
     # records need the annotation they were listed under: the base's paging does not fit.
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+    def snapshot(self, console: Console) -> Iterator[Page]:
         redact = self.settings.redact_secrets
         listing = console.answer_once(IGNORED_ANNOTATIONS_PATH)
         for annotation in listing.get("ignored_annotations") or []:

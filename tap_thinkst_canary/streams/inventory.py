@@ -90,7 +90,7 @@ class BirdServicesStream(SnapshotStream):
     # The birds come from the birds stream's own answer (shared, asked for once a sync) and
     # only the selected ones are asked about: the endpoint takes one bird at a time.
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+    def snapshot(self, console: Console) -> Iterator[Page]:
         birds = [
             bird
             for bird in in_their_flocks(map(bird_record, self._birds(console)), console)
@@ -155,10 +155,10 @@ class BirdRegistrationsStream(SnapshotStream):
     primary_keys: t.ClassVar[list[str]] = ["console", "node_id"]
 
     @override
-    def pages(self, console: Console, bookmark: t.Any) -> Iterator[Page]:
+    def snapshot(self, console: Console) -> Iterator[Page]:
         flock_id = console.settings.flock_id
         if flock_id is None:
-            yield from super().pages(console, bookmark)
+            yield from super().snapshot(console)
             return
         # The console's queue does not say which flock a bird waits for; the flock's own does.
         answer = console.api.get(FLOCK_QUEUE_PATH, {"flock_id": flock_id})

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from canary_simulator import Console, Simulator
+from tap_thinkst_canary.client import DELETED_AT
 from tap_thinkst_canary.errors import CursorRejectedError
 from tap_thinkst_canary.tap import TapThinkstCanary
 
@@ -147,11 +148,24 @@ def test_suppressed_incidents_follow_the_ignored_annotations(sim: Simulator) -> 
     sim.console.unignore_annotation("palo_alto_pdf_token_trigger")
 
     again = sync_in_process(config_for(sim), state=first.last_state, catalog=only(IGNORED))
-    assert Counter(r["annotation"] for r in again.records(IGNORED)) == {
+    live = [r for r in again.records(IGNORED) if r[DELETED_AT] is None]
+    assert Counter(r["annotation"] for r in live) == {
         "microsoft_safelinks_scan": 3,
         "shodan_scanner": sim.console.estate.ignored_annotations["shodan_scanner"],
     }
     assert sim.console.estate.ignored_annotations["shodan_scanner"] > 2
+    # The incidents of the annotation no longer ignored are no longer suppressed: tombstones.
+    unignored = {
+        r["incident_key"]
+        for r in first.records(IGNORED)
+        if r["annotation"] == "palo_alto_pdf_token_trigger"
+    }
+    assert unignored
+    assert {
+        (r["annotation"], r["incident_key"])
+        for r in again.records(IGNORED)
+        if r[DELETED_AT] is not None
+    } == {("palo_alto_pdf_token_trigger", key) for key in unignored}
 
 
 def test_a_flock_restricted_sync_keeps_the_alerts_of_that_flock(sim: Simulator) -> None:

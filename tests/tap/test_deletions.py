@@ -4,6 +4,7 @@ snapshot is complete; incidents deleted in the console get theirs from the audit
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import io
 import json
@@ -20,8 +21,9 @@ import pytest
 from canary_simulator import Simulator
 from canary_simulator.console import Console
 from tap_thinkst_canary import clock
-from tap_thinkst_canary.client import DELETED_AT, SNAPSHOT_KEY
+from tap_thinkst_canary.client import DELETED_AT, SNAPSHOT_KEY, SnapshotStream
 from tap_thinkst_canary.errors import SyncInterrupted, SyncInterruptedError, SyncStopped
+from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.streams.audit import deleted_incidents
 from tap_thinkst_canary.streams.incidents import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
@@ -138,6 +140,37 @@ def test_exactly_what_the_console_removed_gets_a_tombstone(
     assert tombstones(third) == {}
     [partition] = third.last_state["bookmarks"]["incidents"]["partitions"]
     assert partition["deletions_pending"] == {}
+
+
+def test_every_snapshot_stream_tombstones_exactly_the_keys_it_no_longer_finds(
+    simulator: Simulator,
+) -> None:
+    """Declared or fetching its own way, each snapshot stream keeps the keys it found, and a
+    key its last snapshot held that the console no longer has gets a tombstone."""
+    snapshot_streams = [s for s in STREAM_TYPES if issubclass(s, SnapshotStream)]
+    first = sync_in_process(config_for(simulator))
+    state = copy.deepcopy(first.last_state)
+    vanished: dict[str, dict[str, str]] = {}
+    for stream_type in snapshot_streams:
+        name, columns = stream_type.name, stream_type.primary_keys[1:]
+        [partition] = state["bookmarks"][name]["partitions"]
+        found = [[r[c] for c in columns] for r in first.records(name) if r[DELETED_AT] is None]
+        assert found, f"{name}: the simulator has nothing to snapshot"
+        kept = partition[SNAPSHOT_KEY]["keys"]
+        assert sorted(k if isinstance(k, list) else [k] for k in kept) == sorted(found), name
+        vanished[name] = dict.fromkeys(columns, f"gone-from-{name}")
+        gone = list(vanished[name].values())
+        kept.append(gone if len(columns) > 1 else gone[0])
+
+    second = sync_in_process(config_for(simulator), state=state)
+
+    for name, key in vanished.items():
+        stamped = [
+            {column: record[column] for column in key}
+            for record in second.records(name)
+            if record[DELETED_AT] is not None
+        ]
+        assert stamped == [key], name
 
 
 def test_a_restored_record_comes_back_live(simulator: Simulator, console: Console) -> None:
