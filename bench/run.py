@@ -645,7 +645,10 @@ def targets(results: dict[str, Any]) -> list[tuple[bool, str]]:
                 f"{many['consoles']} consoles at {many['latency_ms']} ms, at once, at most "
                 f"{MAX_MANY_CONSOLES_RATIO}x the slowest alone: {many['together_seconds']} s "
                 f"against {many['slowest_alone_seconds']} s ({many['ratio']}x; one after the "
-                f"other would be {many['sum_alone_seconds']} s)",
+                f"other would be {many['sum_alone_seconds']} s; the simulator's CPU "
+                f"{many['server_cpu_seconds_together']} s; the floor, every console at once "
+                f"{many['floor_together_seconds']} s, the slowest alone "
+                f"{many['floor_slowest_alone_seconds']} s)",
             )
         )
     audit = results["audit_backfill"]
