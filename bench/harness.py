@@ -57,7 +57,12 @@ class Request:
 
 
 class SimulatorProcess:
-    """`python -m canary_simulator` in a child process, stopped on exit."""
+    """`python -m canary_simulator` in a child process, stopped on exit.
+
+    With `consoles`, the process serves that many consoles, a port each, with their own seeds
+    and tokens: `consoles_served` describes them, and `base_url` and `auth_token` are the first
+    one's.
+    """
 
     def __init__(
         self,
@@ -67,9 +72,12 @@ class SimulatorProcess:
         latency_ms: int = 0,
         audit_days: int | None = None,
         cache_mb: int | None = None,
+        consoles: int | None = None,
         startup_timeout: float = 600.0,
     ) -> None:
-        self.auth_token = secrets.token_hex(16)
+        token = secrets.token_hex(16)
+        # `--consoles N` hands console i the token `<token>-i`.
+        self.auth_token = token if consoles is None else f"{token}-1"
         self.incidents = incidents
         command = [
             sys.executable,
@@ -84,7 +92,7 @@ class SimulatorProcess:
             "--incidents",
             str(incidents),
             "--auth-token",
-            self.auth_token,
+            token,
             "--latency-ms",
             str(latency_ms),
         ]
@@ -92,6 +100,8 @@ class SimulatorProcess:
             command += ["--audit-days", str(audit_days)]
         if cache_mb is not None:
             command += ["--cache-mb", str(cache_mb)]
+        if consoles is not None:
+            command += ["--consoles", str(consoles)]
         self.command = command
         self.startup_timeout = startup_timeout
         self.startup_seconds = 0.0
@@ -136,6 +146,20 @@ class SimulatorProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the simulator process has used so far."""
+        assert self._process is not None, "the simulator is not running"
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime and stime, the 14th and 15th fields of the line (12th and 13th after the name).
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def consoles_served(self) -> list[dict[str, str]]:
+        """Every console the process serves: its `name`, `base_url` and `auth_token`."""
+        return [
+            {key: console[key] for key in ("name", "base_url", "auth_token")}
+            for console in self.admin_get("/consoles")["consoles"]
+        ]
 
     @property
     def admin_url(self) -> str:

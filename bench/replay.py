@@ -14,12 +14,15 @@ from __future__ import annotations
 import threading
 import time
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import requests
 from harness import Request, SimulatorProcess
+from typing_extensions import override
+
+from canary_simulator.loopback import Background, LoopbackHTTPServer
 
 API_PREFIX = "/api/v1"
 
@@ -34,7 +37,7 @@ def request_key(target: str) -> Key:
     return parts.path, tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
 
 
-class RecordedConsole:
+class RecordedConsole(Background):
     """A loopback HTTP server that replays what `upstream` answered, optionally late.
 
     It offers what the benchmark reads from a simulator: `base_url`, `auth_token` and the
@@ -52,21 +55,17 @@ class RecordedConsole:
         self._lock = threading.Lock()
         self._session = requests.Session()
         self._session.headers["X-Canary-Auth-Token"] = upstream.auth_token
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="recorded-console", daemon=True
-        )
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}{API_PREFIX}"
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
+        self.base_url = f"http://127.0.0.1:{self._server.port}{API_PREFIX}"
 
-    def __enter__(self) -> RecordedConsole:
-        self._thread.start()
+    @override
+    def start(self) -> RecordedConsole:
+        self._server.serve_in_background("recorded-console")
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+    @override
+    def stop(self) -> None:
+        self._server.close()
 
     @property
     def recorded_requests(self) -> int:

@@ -12,10 +12,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from typing_extensions import override
+
 from canary_simulator.console import Console
+from canary_simulator.loopback import Background
 from canary_simulator.server import Simulator
 
 
@@ -55,7 +57,7 @@ def parse_console_option(option: str) -> ConsoleSpec:
         raise ValueError(f"--console {option!r}: SEED must be an integer") from None
 
 
-class SimulatorFleet:
+class SimulatorFleet(Background):
     """Starts, describes and stops one `Simulator` per `ConsoleSpec`."""
 
     def __init__(self, specs: Iterable[ConsoleSpec], host: str = "127.0.0.1",
@@ -84,6 +86,7 @@ class SimulatorFleet:
                 return simulator
         raise KeyError(f"no console {name!r} in this fleet")
 
+    @override
     def start(self) -> SimulatorFleet:
         try:
             for simulator in self.simulators:
@@ -93,20 +96,10 @@ class SimulatorFleet:
             raise
         return self
 
+    @override
     def stop(self) -> None:
         for simulator in self.simulators:
             simulator.stop()
-
-    def __enter__(self) -> SimulatorFleet:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def describe(self) -> list[dict[str, Any]]:
         """Each console's name, seed, domain, base_url, admin_url and auth_token."""

@@ -5,15 +5,13 @@ from __future__ import annotations
 import hmac
 import socket
 import struct
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -24,6 +22,7 @@ from canary_simulator.api import ApiError, ConsoleApi, error_body
 from canary_simulator.console import Console
 from canary_simulator.estate_api import KEY_TYPES, needs_admin_key, refusal_message
 from canary_simulator.faults import FaultPlan
+from canary_simulator.loopback import Background, LoopbackHTTPServer
 
 if TYPE_CHECKING:
     from canary_simulator.fleet import SimulatorFleet
@@ -48,7 +47,7 @@ class RequestLogEntry:
     method: str = "GET"
 
 
-class Simulator:
+class Simulator(Background):
     """Serves a `Console` over HTTP on a loopback port, in a background thread."""
 
     def __init__(
@@ -84,8 +83,7 @@ class Simulator:
         self.fleet: SimulatorFleet | None = None  # set when it serves as one of several
         self._log: list[RequestLogEntry] = []
         self._log_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: _Server | None = None
 
     # ---------------------------------------------------------------------------- lifecycle
 
@@ -97,40 +95,24 @@ class Simulator:
     def admin_url(self) -> str:
         return f"http://{self.host}:{self.port}{ADMIN_PREFIX}"
 
+    @override
     def start(self) -> Simulator:
         if self._server is not None:
             return self
         server = _Server((self.host, self.port), _Handler)
         server.simulator = self
-        self.port = server.server_address[1]
+        self.port = server.port
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-            name=f"canary-simulator:{self.port}",
-        )  # fmt: skip
-        self._thread.start()
+        server.serve_in_background(f"canary-simulator:{self.port}")
         return self
 
+    @override
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is None:
             return
-        server.shutdown()
-        server.server_close()
+        server.close()
         self.api.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Simulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---------------------------------------------------------------------- request log
 
@@ -328,17 +310,8 @@ def _admin_int(params: Mapping[str, str], name: str, default: int) -> int:
         raise ApiError(f"Invalid {name}: expected an integer") from None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+class _Server(LoopbackHTTPServer):
     simulator: Simulator
-
-    @override
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # the client went away mid-answer, as timeout and reset faults make it do
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

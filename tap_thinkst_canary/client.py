@@ -27,12 +27,12 @@ what is gone, `_sdc_deleted_at` set, every other column null. An upserting targe
 from __future__ import annotations
 
 import abc
+import collections
 import datetime
 import functools
 import itertools
 import json
 import logging
-import queue
 import threading
 import typing as t
 from collections import Counter
@@ -280,7 +280,9 @@ class CanaryStream(Stream, abc.ABC):
         feeds = []
         for console in consoles:
             bookmark = self.starting_bookmark({"console": console.name})
-            feeds.append(Feed(console.name, functools.partial(self.pages, console, bookmark)))
+            produce = functools.partial(self.pages, console, bookmark)
+            # As many records ahead as a page of the largest streams holds.
+            feeds.append(Feed(console.name, produce, records_ahead=self.settings.page_size))
         self._feeds = {feed.name: feed for feed in feeds}
         Feeds(feeds, max_parallel=self.settings.max_parallel_consoles).start()
 
@@ -565,18 +567,27 @@ def _sort_order(key: t.Any) -> str:
 
 
 class Feed:
-    """One console's pages for one stream: a worker thread produces them at most one page
-    ahead of the main thread, which writes them. What the worker raises reaches the main
-    thread in place of the next page."""
+    """One console's pages for one stream: a worker thread produces them ahead of the main
+    thread, which writes them, until `records_ahead` records are ready (a page of any size goes
+    when none is). Many small pages, each a request or a few (a flock's settings, its API keys),
+    are then fetched while other consoles are written, and large ones still wait: the memory
+    held stays about a page. What the worker raises reaches the main thread in place of the
+    next page."""
 
     _END: t.Final = object()
     #: The feed the current worker thread produces for, if it is a worker.
     _current = threading.local()
 
-    def __init__(self, name: str, produce: Callable[[], Iterator[Page]]) -> None:
+    def __init__(
+        self, name: str, produce: Callable[[], Iterator[Page]], records_ahead: int
+    ) -> None:
         self.name = name
         self._produce = produce
-        self._queue: queue.Queue[t.Any] = queue.Queue(maxsize=1)
+        self._records_ahead = records_ahead
+        self._ready: collections.deque[t.Any] = collections.deque()
+        self._records_ready = 0
+        # Notified whenever `_ready` changes or the feed is stopped.
+        self._changed = threading.Condition()
         self._stopped = threading.Event()
         # Held while the worker logs and while the main thread stops the feed: once stopped,
         # the worker still finishing a request logs nothing more, and the line that says why
@@ -610,7 +621,7 @@ class Feed:
         """The main thread's side."""
         while True:
             with INTERRUPTION.stoppable_wait():
-                item = self._queue.get()
+                item = self._take()
             if item is self._END:
                 return
             if isinstance(item, _Raised):
@@ -621,15 +632,39 @@ class Feed:
         """The main thread wants no more: the worker stops at its next page."""
         with self._log_lock:
             self._stopped.set()
+        with self._changed:
+            self._changed.notify_all()
+
+    def _take(self) -> t.Any:
+        with self._changed:
+            while not self._ready:
+                self._changed.wait()
+            item = self._ready.popleft()
+            self._records_ready -= _records_in(item)
+            self._changed.notify_all()
+            return item
 
     def _put(self, item: t.Any) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-            except queue.Full:
-                continue
+        records = _records_in(item)
+        with self._changed:
+            while (
+                not self._stopped.is_set()
+                and self._ready
+                and self._records_ready + records > self._records_ahead
+            ):
+                self._changed.wait()
+            if self._stopped.is_set():
+                return False
+            self._ready.append(item)
+            self._records_ready += records
+            self._changed.notify_all()
             return True
-        return False
+
+
+def _records_in(item: t.Any) -> int:
+    # An empty page counts as one: a console handing out empty pages is not followed without
+    # end while the main thread writes another.
+    return max(len(item.records), 1) if isinstance(item, Page) else 0
 
 
 @dataclass
