@@ -1,5 +1,6 @@
-"""Deletions end to end: `meltano run tap-thinkst-canary target-postgres`, a token, a bird and a
-flock removed and an incident deleted in between, into a real PostgreSQL."""
+"""Deletions end to end: `meltano run tap-thinkst-canary target-postgres`, a token, a bird, a
+flock, a user and an API key removed and an incident deleted in between, into a real
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from e2e.pipeline import ROOT, meltano_env, require_meltano, run
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SCHEMA = "canary"
-KEYS = {"tokens": "canarytoken", "birds": "id", "flocks": "flock_id", "incidents": "id"}
+KEYS = {
+    "tokens": "canarytoken",
+    "birds": "id",
+    "flocks": "flock_id",
+    "incidents": "id",
+    "users": "id",
+    "api_keys": "key_id",
+}
 
 
 def marked_deleted(postgres: PostgresCluster, database: str) -> dict[str, set[str]]:
@@ -61,13 +69,44 @@ def test_what_the_console_removed_is_marked_deleted_and_nothing_else(
         "flocks": sorted(console.flock_ids() - {"flock:default"})[0],
         "incidents": sorted(console.incident_ids())[0],
     }
+    # A removed flock's own API keys are revoked with it: the key removed is another.
+    flock_keys = {
+        key_id
+        for [key_id] in postgres.psql(
+            f"SELECT key_id FROM {SCHEMA}.api_keys WHERE flock_id = '{removed['flocks']}'",
+            database,
+        )
+    }
+    assert flock_keys
+    removed["api_keys"] = sorted(console.api_key_ids() - flock_keys)[0]
+    email = sorted(console.user_emails())[0]
+    [[removed["users"]]] = postgres.psql(
+        f"SELECT id FROM {SCHEMA}.users WHERE email = '{email}'", database
+    )
+    services_of_removed_bird = postgres.psql(
+        f"SELECT service FROM {SCHEMA}.bird_services WHERE node_id = '{removed['birds']}'",
+        database,
+    )
+    assert services_of_removed_bird
     console.remove_token(removed["tokens"])
     console.remove_bird(removed["birds"])
     console.remove_flock(removed["flocks"])
     console.delete_incident(removed["incidents"])
+    console.remove_user(email)
+    console.remove_api_key(removed["api_keys"])
     run(pipeline, cwd=ROOT, env=env)
 
-    assert marked_deleted(postgres, database) == {t: {key} for t, key in removed.items()}
+    expected = {t: {key} for t, key in removed.items()}
+    expected["api_keys"] |= flock_keys
+    assert marked_deleted(postgres, database) == expected
+    # A bird's services go with it, and no other bird's.
+    services_marked = postgres.psql(
+        f"SELECT node_id, service FROM {SCHEMA}.bird_services WHERE _sdc_deleted_at IS NOT NULL",
+        database,
+    )
+    assert sorted(services_marked) == sorted(
+        [removed["birds"], service] for [service] in services_of_removed_bird
+    )
     live = postgres.psql(
         f"SELECT count(*) FROM {SCHEMA}.tokens WHERE _sdc_deleted_at IS NULL", database
     )
@@ -82,8 +121,7 @@ def test_what_the_console_removed_is_marked_deleted_and_nothing_else(
     console.restore_token(removed["tokens"])
     run(pipeline, cwd=ROOT, env=env)
 
-    still = {t: {key} for t, key in removed.items() if t != "tokens"}
-    assert marked_deleted(postgres, database) == {"tokens": set(), **still}
+    assert marked_deleted(postgres, database) == {**expected, "tokens": set()}
     restored = postgres.psql(
         f"SELECT kind IS NOT NULL FROM {SCHEMA}.tokens WHERE canarytoken = '{removed['tokens']}'",
         database,
