@@ -34,8 +34,7 @@ from singer_sdk.singerlib import RecordMessage
 from canary_simulator import Console
 from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.writer import FastSingerWriter
-
-from .harness import (
+from testkit.tap import (
     Message,
     RequestKill,
     SignalAfterBytes,
@@ -47,6 +46,7 @@ from .harness import (
     sigkill,
     union_keys,
 )
+
 from .suite import new_console, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow
