@@ -40,7 +40,6 @@ from testkit.tap import (
     SignalAfterBytes,
     SlowReader,
     TapRun,
-    key_properties_of,
     killing_during,
     run_concurrently,
     sigkill,
@@ -250,7 +249,7 @@ def _stop_problems(run: TapRun, signum: int) -> tuple[TapRun, list[str]]:
     """A stopped run with the messages a target could read, and how its output or its ending
     differs from what a target and a scheduler need."""
     messages, problems = _read_strictly(run.stdout)
-    stopped = replace(run, messages=messages, key_properties=key_properties_of(messages))
+    stopped = replace(run, messages=messages)
     if stopped.messages and stopped.messages[-1].get("type") != "STATE":
         problems.append(f"the last message is a {stopped.messages[-1].get('type')}, not a STATE")
     if stopped.returncode != 128 + signum:
