@@ -12,10 +12,9 @@ import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,20 +23,25 @@ from typing import Any
 import orjson
 import requests
 
+from tap_thinkst_canary.streams import (
+    AuditTrailStream,
+    BirdsStream,
+    FlocksStream,
+    IncidentsStream,
+    TokensStream,
+)
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TAP = str(BIN / "tap-thinkst-canary")
 FLOOR = str(REPO / "bench" / "floor.py")
 
-STREAM_OF_PATH = {
-    "/incidents/all": "incidents",
-    "/audit_trail/fetch": "audit_trail",
-    "/devices/all": "birds",
-    "/canarytokens/paginate": "tokens",
-    "/flocks/summary": "flocks",
-}
-INCREMENTAL_STREAMS = ("incidents", "audit_trail")
-SNAPSHOT_STREAMS = ("birds", "tokens", "flocks")
+# The streams the floor reads too: the incremental ones, then the snapshots.
+INCREMENTAL_TYPES = (IncidentsStream, AuditTrailStream)
+SNAPSHOT_TYPES = (BirdsStream, TokensStream, FlocksStream)
+INCREMENTAL_STREAMS = tuple(stream.name for stream in INCREMENTAL_TYPES)
+SNAPSHOT_STREAMS = tuple(stream.name for stream in SNAPSHOT_TYPES)
+STREAM_OF_PATH = {stream.path: stream.name for stream in (*INCREMENTAL_TYPES, *SNAPSHOT_TYPES)}
 
 _LISTENING = re.compile(r"listening on (http://\S+/api/v1)")
 
@@ -185,81 +189,6 @@ class SimulatorProcess:
 
     def count_requests(self) -> int:
         return len(self.request_log())
-
-
-@dataclass
-class Measured:
-    """One child process: how long it took and the most memory it held."""
-
-    wall_seconds: float
-    #: User plus system CPU time: steadier than wall time on a busy machine.
-    cpu_seconds: float
-    peak_rss_mb: float
-    returncode: int
-    stderr_tail: str
-
-
-def measure(
-    command: Sequence[str],
-    *,
-    stdout: Path,
-    stderr: Path,
-    env: dict[str, str] | None = None,
-) -> Measured:
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO)
-        watcher = PeakRssWatcher(process.pid)
-        watcher.start()
-        # wait4 rather than Popen.wait: it returns the CPU time of this one child.
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        watcher.stop()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    tail = stderr.read_text(errors="replace").strip().splitlines()[-5:]
-    return Measured(
-        wall_seconds=wall,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=watcher.peak_kib * 1024 / 1e6,
-        returncode=process.returncode,
-        stderr_tail="\n".join(tail),
-    )
-
-
-class PeakRssWatcher(threading.Thread):
-    """The peak RSS of one process, from the kernel's high-water mark of its memory (VmHWM).
-
-    Not the child's `ru_maxrss`: on Linux that starts from the RSS of the process it was
-    forked from, here the benchmark itself. VmHWM belongs to the child's own address space
-    and never goes down, so reading it every few milliseconds until the process exits
-    misses at most the last few milliseconds of its life.
-    """
-
-    def __init__(self, pid: int, interval: float = 0.01) -> None:
-        super().__init__(name=f"peak-rss-{pid}", daemon=True)
-        self._status = Path(f"/proc/{pid}/status")
-        self._interval = interval
-        self._stopped = threading.Event()
-        self.peak_kib = 0
-
-    def run(self) -> None:
-        while not self._stopped.is_set():
-            self.peak_kib = max(self.peak_kib, self._high_water_mark())
-            self._stopped.wait(self._interval)
-
-    def _high_water_mark(self) -> int:
-        try:
-            status = self._status.read_text()
-        except OSError:  # gone already
-            return 0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        return 0  # a zombie: its memory is released
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.join()
 
 
 @dataclass

@@ -23,7 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
-from harness import BIN, REPO, TAP, Measured, SimulatorProcess, measure, select_streams, write_json
+from harness import BIN, REPO, TAP, SimulatorProcess, select_streams, write_json
+
+from testkit.process import Measured, measure
 
 RESULTS = REPO / "bench" / "results"
 # One frame of py-spy's collapsed stacks: "function (path/to/file.py:123)".

@@ -14,17 +14,13 @@ from __future__ import annotations
 import threading
 import time
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
-import requests
 from harness import Request, SimulatorProcess
-from typing_extensions import override
 
-from canary_simulator.loopback import Background, LoopbackHTTPServer
-
-API_PREFIX = "/api/v1"
+from testkit.console import API_PREFIX, Reply, ScriptedConsole
+from testkit.console import Request as ConsoleRequest
 
 # A request as recorded: its path and its query, parameters in sorted order, so that the
 # floor's `?incidents_since=0&tz=UTC&limit=1000` and the tap's same query in another
@@ -37,35 +33,23 @@ def request_key(target: str) -> Key:
     return parts.path, tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
 
 
-class RecordedConsole(Background):
-    """A loopback HTTP server that replays what `upstream` answered, optionally late.
+class RecordedConsole(ScriptedConsole):
+    """A loopback console that replays what `upstream` answered, optionally late.
 
     It offers what the benchmark reads from a simulator: `base_url`, `auth_token` and the
     request log.
     """
 
     def __init__(self, upstream: SimulatorProcess) -> None:
-        self.upstream = upstream
+        super().__init__(
+            self._replay, upstream=upstream.base_url, keep_alive=True, upstream_timeout=600
+        )
         self.auth_token = upstream.auth_token
         #: Seconds each answer waits before it is sent: a console's response time.
         self.latency_seconds = 0.0
         self.recording = True
-        self._answers: dict[Key, tuple[int, bytes]] = {}
-        self._log: list[Request] = []
+        self._answers: dict[Key, Reply] = {}
         self._lock = threading.Lock()
-        self._session = requests.Session()
-        self._session.headers["X-Canary-Auth-Token"] = upstream.auth_token
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self.base_url = f"http://127.0.0.1:{self._server.port}{API_PREFIX}"
-
-    @override
-    def start(self) -> RecordedConsole:
-        self._server.serve_in_background("recorded-console")
-        return self
-
-    @override
-    def stop(self) -> None:
-        self._server.close()
 
     @property
     def recorded_requests(self) -> int:
@@ -73,61 +57,45 @@ class RecordedConsole(Background):
 
     @property
     def recorded_megabytes(self) -> float:
-        return sum(len(body) for _, body in self._answers.values()) / 1e6
+        return sum(len(reply.body) for reply in self._answers.values()) / 1e6
 
     def request_log(self) -> list[Request]:
         """Every API request answered so far, oldest first, as the simulator logs them."""
-        with self._lock:
-            return list(self._log)
+        return [_logged(request) for request in self._answered()]
 
     def count_requests(self) -> int:
-        with self._lock:
-            return len(self._log)
+        return len(self._answered())
 
-    def answer(self, target: str, auth_token: str | None) -> tuple[int, bytes]:
-        if auth_token != self.auth_token:
-            return HTTPStatus.UNAUTHORIZED, _error("bad or missing X-Canary-Auth-Token")
-        key = request_key(target)
+    def _answered(self) -> list[ConsoleRequest]:
+        """The requests that carried the token: those a console answers."""
+        token = self.auth_token
+        return [r for r in list(self.requests) if r.headers.get("x-canary-auth-token") == token]
+
+    def _replay(self, request: ConsoleRequest) -> Reply:
+        if request.headers.get("x-canary-auth-token") != self.auth_token:
+            return _error(HTTPStatus.UNAUTHORIZED, "bad or missing X-Canary-Auth-Token")
+        key = request_key(request.target)
         with self._lock:
-            self._log.append(Request(key[0].removeprefix(API_PREFIX), key[1]))
             recorded = self._answers.get(key)
         if recorded is None:
             if not self.recording:
-                return HTTPStatus.NOT_FOUND, _error(
-                    f"{target} was not recorded: record it before the timed runs"
+                return _error(
+                    HTTPStatus.NOT_FOUND,
+                    f"{request.target} was not recorded: record it before the timed runs",
                 )
-            recorded = self._record(target, key)
+            forwarded = self.forward(request, dict(key[1]))
+            recorded = Reply(status=forwarded.status, body=forwarded.body)
+            with self._lock:
+                self._answers[key] = recorded
         if self.latency_seconds:
             time.sleep(self.latency_seconds)
         return recorded
 
-    def _record(self, target: str, key: Key) -> tuple[int, bytes]:
-        upstream_root = self.upstream.base_url.removesuffix(API_PREFIX)
-        response = self._session.get(upstream_root + target, timeout=600)
-        recorded = (response.status_code, response.content)
-        with self._lock:
-            self._answers[key] = recorded
-        return recorded
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        console = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the simulator and a console do
-
-            def do_GET(self) -> None:
-                status, body = console.answer(self.path, self.headers.get("X-Canary-Auth-Token"))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # the request log is kept in memory; stderr stays quiet
-
-        return Handler
+def _logged(request: ConsoleRequest) -> Request:
+    path, params = request_key(request.target)
+    return Request(path.removeprefix(API_PREFIX), params)
 
 
-def _error(message: str) -> bytes:
-    return orjson.dumps({"result": "error", "message": message})
+def _error(status: int, message: str) -> Reply:
+    return Reply(status=status, body=orjson.dumps({"result": "error", "message": message}))

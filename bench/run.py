@@ -36,16 +36,16 @@ from harness import (
     SNAPSHOT_STREAMS,
     TAP,
     BenchError,
-    Measured,
     Request,
     RequestSummary,
     SimulatorProcess,
     SingerOutput,
-    measure,
     select_streams,
     write_json,
 )
 from replay import RecordedConsole
+
+from testkit.process import Measured, measure
 
 RESULTS = REPO / "bench" / "results" / "latest.json"
 MEMORY_RESULTS = REPO / "bench" / "results" / "memory.json"

@@ -4,10 +4,12 @@ checks a sync whole, so a new stream is added once."""
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from typing import Any
 
 from canary_simulator import Console, estate
 from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
+from tap_thinkst_canary.streams import STREAM_NAMES
 
 Key = tuple[Any, ...]
 
@@ -43,6 +45,13 @@ def console_keys(console: Console, name: str) -> set[tuple[str, Key]]:
     keys |= {("settings", (name, *setting)) for setting in expected_settings(console)}
     keys |= {("licenses", (name, kind)) for kind in LICENSE_KINDS}
     return keys
+
+
+def console_counts(console: Console) -> dict[str, int]:
+    """The records a complete sync of `console` writes, per stream, every stream named."""
+    counts = Counter(stream for stream, _ in console_keys(console, "console"))
+    counts["incident_events"] = console.event_count()
+    return {stream: counts[stream] for stream in STREAM_NAMES}
 
 
 def suppressed_incident_key(incident: dict[str, Any]) -> str:

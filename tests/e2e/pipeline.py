@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from canary_simulator import Console, estate
-from canary_simulator.estate_api import LICENSE_KINDS, expected_settings
+from console_keys import console_counts
+
+from canary_simulator import Console
 from tap_thinkst_canary.tap import TapThinkstCanary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,30 +38,7 @@ STREAMS = tuple(KEYS)
 
 def expected_counts(console: Console) -> dict[str, int]:
     """The rows a complete sync of `console` must land, per stream."""
-    return {
-        "incidents": console.incident_count(),
-        "incident_events": console.event_count(),
-        "audit_trail": len(console.audit_ids()),
-        "birds": len(console.bird_ids()),
-        "bird_services": sum(
-            len(estate.PERSONALITY_SERVICES[bird["personality"]]) for bird in console.birds()
-        ),
-        "bird_updates": sum(
-            estate.version_key(bird["version"]) < estate.version_key(estate.LATEST_FIRMWARE)
-            for bird in console.birds()
-        ),
-        "bird_registrations": len(console.estate.pending_birds),
-        "tokens": len(console.token_ids()),
-        "flocks": len(console.flock_ids()),
-        "outside_bird_incidents": len(
-            {(alert.node_id, alert.src_ip) for alert in console.estate.outside_bird_alerts}
-        ),
-        "ignored_incidents": sum(console.estate.ignored_annotations.values()),
-        "users": len(console.user_emails()),
-        "api_keys": len(console.api_key_ids()),
-        "settings": len(expected_settings(console)),
-        "licenses": len(LICENSE_KINDS),
-    }
+    return console_counts(console)
 
 
 def require_meltano() -> Path:

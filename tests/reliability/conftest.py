@@ -6,8 +6,15 @@ import pytest
 
 from canary_simulator import Console
 
-from .harness import expected_keys, without_stream
-from .suite import CleanSync, new_console, simulator, sync, tap_config
+from .suite import (
+    CleanSync,
+    expected_keys,
+    new_console,
+    simulator,
+    sync,
+    tap_config,
+    without_stream,
+)
 
 
 @pytest.fixture(scope="session")

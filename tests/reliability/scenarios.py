@@ -15,15 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fake_consoles import (
-    ConnectionRecorder,
-    ProxyConsole,
-    Reply,
-    Request,
-    ScriptedConsole,
-    TlsConsole,
-    closed_port,
-)
+from testkit.console import Reply, Request, ScriptedConsole, closed_port
+
 from .suite import AUTH_TOKEN, FROZEN_NOW, new_console, simulator, tap_config
 
 CONFIG_ERROR_EXIT = 2
@@ -73,7 +66,7 @@ def _no_console(config: dict[str, Any]) -> Callable[[ExitStack, Path], Setup]:
     """A configuration error: a loopback listener stands ready to catch any request made."""
 
     def setup(stack: ExitStack, workdir: Path) -> Setup:
-        recorder = stack.enter_context(ConnectionRecorder())
+        recorder = stack.enter_context(ScriptedConsole(lambda request: Reply.json({})))
         # One short try, should the tap wrongly make a request: the failure is then quick.
         full = {
             "base_url": recorder.base_url,
@@ -151,7 +144,7 @@ def _unreachable(stack: ExitStack, workdir: Path) -> Setup:
 def _tls_failure(stack: ExitStack, workdir: Path) -> Setup:
     cert_dir = workdir / "cert"
     cert_dir.mkdir(parents=True)
-    server = stack.enter_context(TlsConsole(lambda request: Reply.json({}), cert_dir))
+    server = stack.enter_context(ScriptedConsole(lambda request: Reply.json({}), tls_dir=cert_dir))
     return Setup(tap_config(server.base_url), requests_made=lambda: len(server.requests))
 
 
@@ -165,7 +158,7 @@ def _cursor_rejected(stack: ExitStack, workdir: Path) -> Setup:
             return None
         return proxy.forward(request, {**request.params, "cursor": "expired" + cursor})
 
-    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, spoil_cursor))
+    proxy = stack.enter_context(ScriptedConsole(spoil_cursor, upstream=sim.base_url))
     return Setup(tap_config(proxy.base_url), requests_made=lambda: len(sim.requests))
 
 

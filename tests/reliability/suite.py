@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from canary_simulator import Console, Simulator
+from console_keys import Key, console_keys
 
-from .harness import TapRun, run_tap
+from canary_simulator import Console, Simulator
+from testkit.tap import TapRun, run_tap
 
 # A token shaped like a real Canary API key. Nothing the tap writes may ever contain it.
 AUTH_TOKEN = "5c1e0b7a9d3f48e2a6c4b1d8e0f29a7c"
@@ -77,3 +78,17 @@ class CleanSync:
 
     run: TapRun
     requests_per_path: Counter[str]
+
+
+def expected_keys(console: Console, name: str = "127.0.0.1") -> set[tuple[str, Key]]:
+    """Every (stream, primary key) a complete sync of `console`, known to the tap as `name`
+    (by default the host of a loopback `base_url`), must write.
+
+    `incident_events` is left out: its expected keys come from a clean sync (the number of
+    events per incident is what the console holds, but the positions are the tap's numbering).
+    """
+    return console_keys(console, name)
+
+
+def without_stream(keys: set[tuple[str, Key]], stream: str) -> set[tuple[str, Key]]:
+    return {pair for pair in keys if pair[0] != stream}

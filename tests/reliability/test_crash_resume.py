@@ -29,22 +29,28 @@ from pathlib import Path
 import pytest
 
 from canary_simulator import Console
-from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .harness import (
-    STREAMS,
-    KillPoint,
-    RequestKill,
-    TapRun,
-    killing_during,
-    run_concurrently,
-    union_keys,
+from tap_thinkst_canary.streams import (
+    AuditTrailStream,
+    BirdsStream,
+    FlocksStream,
+    IncidentEventsStream,
+    IncidentsStream,
+    TokensStream,
 )
+from tap_thinkst_canary.tap import TapThinkstCanary
+from testkit.tap import KillPoint, RequestKill, TapRun, killing_during, run_concurrently, union_keys
+
 from .suite import PAGE_SIZE, CleanSync, new_console, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow
 
 SEED = 20261122
+# The streams killed after one of their records: those whose checkpoint unit is described above.
+SNAPSHOT_STREAMS = tuple(stream.name for stream in (BirdsStream, TokensStream, FlocksStream))
+STREAMS = (
+    *(stream.name for stream in (IncidentsStream, IncidentEventsStream, AuditTrailStream)),
+    *SNAPSHOT_STREAMS,
+)
 RECORD_KILLS_PER_STREAM = 2
 REQUEST_KILLS_IN_LAST_STREAM = 2
 REQUEST_KILLS_ANYWHERE = 2
@@ -53,7 +59,6 @@ KILL_POINTS = (
     + REQUEST_KILLS_IN_LAST_STREAM
     + REQUEST_KILLS_ANYWHERE
 )
-SNAPSHOT_STREAMS = ("birds", "tokens", "flocks")
 # The endpoint of each stream that makes requests of its own.
 STREAM_PATHS = {
     stream.name: stream.path
@@ -70,9 +75,11 @@ Kill = KillPoint | RequestKill
 
 def kill_points(clean: TapRun, requests_per_path: dict[str, int], seed: int = SEED) -> list[Kill]:
     rng = random.Random(seed)
-    counts = clean.record_counts()
+    counts = clean.counts()
     # Of the streams with record kills, the one written last gets request kills instead.
-    last_stream = [record["stream"] for record in clean.records if record["stream"] in STREAMS][-1]
+    last_stream = [
+        record["stream"] for record in clean.record_messages if record["stream"] in STREAMS
+    ][-1]
     points: list[Kill] = [
         KillPoint(stream, rng.randint(1, counts[stream]))
         for stream in STREAMS
@@ -156,7 +163,7 @@ def audit_days(run: TapRun, ids: set[tuple[object, ...]]) -> set[str]:
     """The UTC days of the given audit entries, from their timestamps in `run`."""
     return {
         str(record["timestamp"])[:10]
-        for record in run.records_of("audit_trail")
+        for record in run.records("audit_trail")
         if (record["console"], record["id"]) in ids
     }
 
@@ -172,7 +179,7 @@ def test_kill_inside_the_events_of_a_big_incident_loses_nothing(tmp_path: Path) 
     with simulator(console) as sim:
         config = tap_config(sim.base_url, request_timeout=60)
         clean = sync(config, tmp_path / "clean")
-        events = clean.records_of("incident_events")
+        events = clean.records("incident_events")
         per_incident = Counter(event["incident_id"] for event in events)
         big, count = per_incident.most_common(1)[0]
         assert count == BIG_INCIDENT_EVENTS

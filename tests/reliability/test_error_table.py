@@ -15,7 +15,8 @@ from functools import partial
 
 import pytest
 
-from .harness import TapRun, run_concurrently, run_tap
+from testkit.tap import TapRun, run_concurrently, run_tap
+
 from .scenarios import SCENARIOS, Scenario, Setup
 from .suite import FROZEN_NOW
 

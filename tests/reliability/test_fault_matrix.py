@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from canary_simulator import Console, RequestLogEntry
+from testkit.tap import TapRun, run_concurrently, union_keys
 
-from .harness import TapRun, run_concurrently, union_keys
 from .suite import CleanSync, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow
@@ -116,7 +116,7 @@ def test_error_body_stops_the_sync_and_a_rerun_completes_it(
     assert stopped.returncode != 0, stopped.describe()
     assert CONSOLE_ERROR_MESSAGE in stopped.stderr_lines[-1]
     assert "Traceback" not in stopped.stderr
-    incidents_before_stop = stopped.record_counts()["incidents"]
+    incidents_before_stop = stopped.counts()["incidents"]
     if stops_after_records:
         assert 0 < incidents_before_stop < reliability_console.incident_count()
     else:

@@ -12,15 +12,17 @@ size of the answer (the parsed objects alone take more than twice its size).
 from __future__ import annotations
 
 import os
-import subprocess
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .fake_consoles import Reply, Request, ScriptedConsole
-from .harness import TAP_EXECUTABLE, _RssSampler, discover, guarded_env, selecting, write_json
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.process import MEGABYTE, measure
+from testkit.tap import TAP_EXECUTABLE, discover, selecting, tap_env, write_json
+
 from .suite import AUTH_TOKEN, tap_config
 
 pytestmark = pytest.mark.slow
@@ -59,14 +61,14 @@ def events_for(megabytes: float) -> int:
     return max(1, int(megabytes * 1024 * 1024 / len(EVENT % (1773500966, 0, 0, 0))))
 
 
-class Measured:
-    def __init__(self, peak_rss: int, records: Counter[str], returncode: int) -> None:
-        self.peak_rss = peak_rss
-        self.records = records
-        self.returncode = returncode
+@dataclass
+class Synced:
+    peak_rss_bytes: float
+    records: Counter[str]
+    returncode: int
 
 
-def sync_one_page(page: bytes, catalog: dict[str, Any], workdir: Path) -> Measured:
+def sync_one_page(page: bytes, catalog: dict[str, Any], workdir: Path) -> Synced:
     """Run the tap against a console whose only incident page is `page`, output to a file."""
 
     def answer(request: Request) -> Reply:
@@ -77,6 +79,7 @@ def sync_one_page(page: bytes, catalog: dict[str, Any], workdir: Path) -> Measur
         return Reply.json({"result": "success"})
 
     workdir.mkdir(parents=True, exist_ok=True)
+    output = workdir / "stdout.jsonl"
     with ScriptedConsole(answer) as console:
         config = tap_config(console.base_url, request_timeout=300)
         command = [
@@ -84,15 +87,7 @@ def sync_one_page(page: bytes, catalog: dict[str, Any], workdir: Path) -> Measur
             "--config", str(write_json(workdir / "config.json", config)),
             "--catalog", str(write_json(workdir / "catalog.json", catalog)),
         ]  # fmt: skip
-        output = workdir / "stdout.jsonl"
-        with output.open("wb") as stdout, (workdir / "stderr.txt").open("wb") as stderr:
-            process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=guarded_env())
-            sampler = _RssSampler(process.pid)
-            sampler.start()
-            try:
-                returncode = process.wait(timeout=600)
-            finally:
-                sampler.stop()
+        measured = measure(command, stdout=output, stderr=workdir / "stderr.txt", env=tap_env())
     records: Counter[str] = Counter()
     with output.open("rb") as lines:
         for line in lines:
@@ -100,7 +95,7 @@ def sync_one_page(page: bytes, catalog: dict[str, Any], workdir: Path) -> Measur
             if line.startswith(b'{"type":"RECORD","stream":"'):
                 records[line[27:].split(b'"', 1)[0].decode()] += 1
     output.unlink()
-    return Measured(sampler.peak, records, returncode)
+    return Synced(measured.peak_rss_mb * MEGABYTE, records, measured.returncode)
 
 
 def test_a_huge_answer_costs_a_bounded_multiple_of_its_size(tmp_path: Path) -> None:
@@ -113,12 +108,13 @@ def test_a_huge_answer_costs_a_bounded_multiple_of_its_size(tmp_path: Path) -> N
     huge = sync_one_page(page, catalog, tmp_path / "huge")
     assert huge.returncode == 0, (tmp_path / "huge" / "stderr.txt").read_text()
     assert huge.records == {"incidents": 1, "incident_events": events}
-    above = huge.peak_rss - baseline.peak_rss
+    above = huge.peak_rss_bytes - baseline.peak_rss_bytes
     ratio = above / len(page)
     megabyte = 1024 * 1024
     print(
         f"answer {len(page) / megabyte:.0f} MB ({events} events): peak RSS "
-        f"{huge.peak_rss / megabyte:.0f} MB, baseline {baseline.peak_rss / megabyte:.0f} MB, "
+        f"{huge.peak_rss_bytes / megabyte:.0f} MB, "
+        f"baseline {baseline.peak_rss_bytes / megabyte:.0f} MB, "
         f"{ratio:.2f}x the answer above the baseline"
     )
     assert ratio <= PEAK_ABOVE_BASELINE_PER_ANSWER_BYTE, f"{ratio:.2f}x"

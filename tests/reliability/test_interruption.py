@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from canary_simulator import Console
+from testkit.tap import RequestKill, killing_during, union_keys
 
-from .harness import RequestKill, killing_during, union_keys
 from .suite import CleanSync, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow

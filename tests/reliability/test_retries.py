@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from canary_simulator import Console
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import Key, TapRun, discover, run_concurrently, selecting
 
-from .fake_consoles import ProxyConsole, Reply, Request, ScriptedConsole
-from .harness import Key, TapRun, discover, run_concurrently, selecting
 from .suite import CleanSync, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow
@@ -78,7 +78,7 @@ def sync_through(
     workdir: Path,
     **settings: Any,
 ) -> TapRun:
-    with simulator(console) as sim, ProxyConsole(sim.base_url, proxy_rule) as proxy:
+    with simulator(console) as sim, ScriptedConsole(proxy_rule, upstream=sim.base_url) as proxy:
         return sync(tap_config(proxy.base_url, **settings), workdir, catalog=catalog)
 
 

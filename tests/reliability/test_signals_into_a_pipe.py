@@ -34,19 +34,18 @@ from singer_sdk.singerlib import RecordMessage
 from canary_simulator import Console
 from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.writer import FastSingerWriter
-
-from .harness import (
+from testkit.tap import (
     Message,
     RequestKill,
     SignalAfterBytes,
     SlowReader,
     TapRun,
-    key_properties_of,
     killing_during,
     run_concurrently,
     sigkill,
     union_keys,
 )
+
 from .suite import new_console, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow
@@ -250,7 +249,7 @@ def _stop_problems(run: TapRun, signum: int) -> tuple[TapRun, list[str]]:
     """A stopped run with the messages a target could read, and how its output or its ending
     differs from what a target and a scheduler need."""
     messages, problems = _read_strictly(run.stdout)
-    stopped = replace(run, messages=messages, key_properties=key_properties_of(messages))
+    stopped = replace(run, messages=messages)
     if stopped.messages and stopped.messages[-1].get("type") != "STATE":
         problems.append(f"the last message is a {stopped.messages[-1].get('type')}, not a STATE")
     if stopped.returncode != 128 + signum:

@@ -22,9 +22,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from canary_simulator.estate_api import planted_secrets
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import KillPoint, TapRun, run_concurrently, run_tap
 
-from .fake_consoles import ProxyConsole, Reply, Request, ScriptedConsole
-from .harness import KillPoint, TapRun, run_concurrently, run_tap
 from .scenarios import SCENARIOS, Setup
 from .suite import AUTH_TOKEN, FROZEN_NOW, new_console, simulator, tap_config
 
@@ -111,7 +111,7 @@ def _token_in_the_data(stack: ExitStack, workdir: Path) -> Setup:
             entry["message"] = f"API call with auth_token={AUTH_TOKEN} from {entry.get('user_ip')}"
         return Reply.json(page)
 
-    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_token))
+    proxy = stack.enter_context(ScriptedConsole(plant_token, upstream=sim.base_url))
     return Setup(tap_config(proxy.base_url))
 
 
@@ -128,7 +128,7 @@ def _token_in_bird_settings(stack: ExitStack, workdir: Path) -> Setup:
             settings[key.replace(".enabled", ".banner")] = f"Welcome; key {AUTH_TOKEN}"
         return Reply.json(answer)
 
-    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_token))
+    proxy = stack.enter_context(ScriptedConsole(plant_token, upstream=sim.base_url))
     return Setup(tap_config(proxy.base_url))
 
 
@@ -152,7 +152,7 @@ def _token_in_the_alerts(stack: ExitStack, workdir: Path) -> Setup:
             item["note"] = quoting
         return Reply.json(page)
 
-    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_token))
+    proxy = stack.enter_context(ScriptedConsole(plant_token, upstream=sim.base_url))
     return Setup(tap_config(proxy.base_url))
 
 
@@ -174,7 +174,7 @@ def _api_keys_in_the_data(stack: ExitStack, workdir: Path) -> Setup:
             incident["description"]["memo"] = f"seen with {values[number % len(values)]}"
         return Reply.json(page)
 
-    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, plant_keys))
+    proxy = stack.enter_context(ScriptedConsole(plant_keys, upstream=sim.base_url))
     return Setup(tap_config(proxy.base_url))
 
 
@@ -205,7 +205,7 @@ def _settings_secret_echoed(stack: ExitStack, workdir: Path) -> Setup:
             return None
         return Reply.json({"result": "error", "message": f"Webhooks {echoed} fail"}, status=400)
 
-    proxy: ProxyConsole = stack.enter_context(ProxyConsole(sim.base_url, echo_secrets))
+    proxy = stack.enter_context(ScriptedConsole(echo_secrets, upstream=sim.base_url))
     return Setup(tap_config(proxy.base_url))
 
 
@@ -313,12 +313,12 @@ def test_the_settings_were_synced_with_their_secrets_redacted(
     leak_runs: dict[str, tuple[TapRun, str]],
 ) -> None:
     run, _ = leak_runs["full-sync"]
-    settings = run.records_of("settings")
+    settings = run.records("settings")
     assert settings
     splunk = [row["value"] for row in settings if row["setting"] == "webhooks.splunk_webhook"]
     assert splunk
     assert all(value["token"] == "[REDACTED]" for value in splunk)
-    assert run.records_of("licenses")
+    assert run.records("licenses")
 
 
 def test_an_echoed_settings_secret_is_redacted_not_dropped(
@@ -334,7 +334,7 @@ def test_the_search_finds_a_planted_token(tmp_path: Path) -> None:
         workdir = tmp_path / str(index)
         workdir.mkdir()
         (workdir / "state.json").write_text(json.dumps({"cursor": form}))
-        run = TapRun(0, "", "", [], workdir, 0)
+        run = TapRun([], workdir=workdir)
         assert leaks(run, AWKWARD_TOKEN), form
 
 
@@ -349,7 +349,7 @@ def test_a_token_in_the_data_is_redacted_not_dropped(
 ) -> None:
     run, _ = leak_runs["token-in-the-data"]
     assert run.returncode == 0, run.describe()
-    messages = [entry["message"] for entry in run.records_of("audit_trail")]
+    messages = [entry["message"] for entry in run.records("audit_trail")]
     assert messages
     assert all("auth_token=[REDACTED] from " in message for message in messages)
 
@@ -359,7 +359,7 @@ def test_a_token_in_a_birds_settings_is_redacted_not_dropped(
 ) -> None:
     run, _ = leak_runs["token-in-bird-settings"]
     assert run.returncode == 0, run.describe()
-    banners = [service["banner"] for service in run.records_of("bird_services")]
+    banners = [service["banner"] for service in run.records("bird_services")]
     assert banners
     assert all(banner == "Welcome; key [REDACTED]" for banner in banners)
 
@@ -373,7 +373,7 @@ def test_a_token_in_the_alerts_is_redacted_not_dropped(
         ("outside_bird_incidents", "ip_address"),
         ("ignored_incidents", "memo"),
     ):
-        records = run.records_of(stream)
+        records = run.records(stream)
         assert records, stream
         for record in records:
             assert record[field].endswith(" seen with auth_token=[REDACTED]"), record
@@ -395,9 +395,9 @@ def test_api_keys_in_the_data_are_redacted_not_dropped(
 ) -> None:
     run, _ = leak_runs["api-keys-in-the-data"]
     assert run.returncode == 0, run.describe()
-    assert run.records_of("api_keys")
-    messages = [entry["message"] for entry in run.records_of("audit_trail")]
-    memos = [incident["memo"] for incident in run.records_of("incidents")]
+    assert run.records("api_keys")
+    messages = [entry["message"] for entry in run.records("audit_trail")]
+    memos = [incident["memo"] for incident in run.records("incidents")]
     assert messages
     assert memos
     assert all(message == "API key [REDACTED] used" for message in messages)

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from canary_simulator import Console
+from testkit.tap import TapRun
 
-from .harness import TapRun
 from .suite import FROZEN_NOW, simulator, sync, tap_config
 
 pytestmark = pytest.mark.slow
@@ -113,7 +113,7 @@ def odd_sync(odd_console: OddConsole, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def incidents(odd_sync: TapRun) -> dict[str, dict[str, Any]]:
-    return {record["id"]: record for record in odd_sync.records_of("incidents")}
+    return {record["id"]: record for record in odd_sync.records("incidents")}
 
 
 def test_the_sync_completes_with_every_incident(
@@ -128,19 +128,19 @@ def test_every_event_of_the_big_incident_comes_out(
     odd_sync: TapRun, odd_console: OddConsole
 ) -> None:
     per_incident: dict[str, set[int]] = {}
-    for event in odd_sync.records_of("incident_events"):
+    for event in odd_sync.records("incident_events"):
         per_incident.setdefault(event["incident_id"], set()).add(event["position"])
     assert max(len(positions) for positions in per_incident.values()) == BIG_INCIDENT_EVENTS
     big = max(per_incident, key=lambda incident_id: len(per_incident[incident_id]))
     assert per_incident[big] == set(range(BIG_INCIDENT_EVENTS))
     served = sum(len(raw["description"].get("events", [])) for raw in odd_console.iter_incidents())
-    assert len(odd_sync.records_of("incident_events")) == served
+    assert len(odd_sync.records("incident_events")) == served
 
 
 def test_missing_or_empty_events_give_an_incident_without_event_rows(
     odd_sync: TapRun, odd_console: OddConsole, incidents: dict[str, dict[str, Any]]
 ) -> None:
-    event_incidents = {event["incident_id"] for event in odd_sync.records_of("incident_events")}
+    event_incidents = {event["incident_id"] for event in odd_sync.records("incident_events")}
     for oddity in ("missing-events", "empty-events"):
         incident_id = odd_console.odd[oddity]
         assert incident_id in incidents
@@ -154,7 +154,7 @@ def test_unicode_is_kept_exactly(
     record = incidents[incident_id]
     for value in UNICODE_VALUES.values():
         assert holds(record, value), value
-    events = [e for e in odd_sync.records_of("incident_events") if e["incident_id"] == incident_id]
+    events = [e for e in odd_sync.records("incident_events") if e["incident_id"] == incident_id]
     assert events
     assert all(holds(event, "événement — イベント — حدث") for event in events)
 
@@ -174,7 +174,7 @@ def test_undocumented_fields_are_kept(
     record = incidents[incident_id]
     assert holds(record, UNDOCUMENTED_TOP[1])
     assert holds(record, UNDOCUMENTED_DESCRIPTION[1])
-    events = [e for e in odd_sync.records_of("incident_events") if e["incident_id"] == incident_id]
+    events = [e for e in odd_sync.records("incident_events") if e["incident_id"] == incident_id]
     assert events
     assert all(holds(event, UNDOCUMENTED_EVENT[1]) for event in events)
 

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 from tap_thinkst_canary import clock
-
-from .support import Reply, ScriptedConsole, ScriptedRequest, SyncOutput, sync_with_cli
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import TapRun, run_tap
 
 
 @pytest.fixture
-def run_cli(tmp_path: Path) -> Callable[..., SyncOutput]:
+def run_cli(tmp_path: Path) -> Callable[..., TapRun]:
     """The console script in a subprocess: ``run_cli(config, *args, state=None, env=None)``."""
 
-    def run(config: dict[str, Any], *args: str, **kwargs: Any) -> SyncOutput:
-        return sync_with_cli(tmp_path, config, *args, **kwargs)
+    def run(config: dict[str, Any], *args: str, **kwargs: Any) -> TapRun:
+        return run_tap(config, tmp_path, args=args, **kwargs)
 
     return run
 
@@ -27,7 +27,7 @@ def run_cli(tmp_path: Path) -> Callable[..., SyncOutput]:
 @pytest.fixture
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime.datetime], None]:
     """Set the tap's clock: ``frozen_now(moment)``, in step with ``console.set_now``, in this
-    process and in every tap process the test runs (see tests/tap_site)."""
+    process and in every tap process the test runs (see testkit/tap_site)."""
 
     def freeze(moment: datetime.datetime) -> None:
         monkeypatch.setattr(clock, "utc_now", lambda: moment)
@@ -37,11 +37,11 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime.datetime],
 
 
 @pytest.fixture
-def scripted_console() -> Iterator[Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole]]:
+def scripted_console() -> Iterator[Callable[[Callable[[Request], Reply]], ScriptedConsole]]:
     """Factory for `ScriptedConsole`s, all stopped at teardown."""
     started: list[ScriptedConsole] = []
 
-    def make(responder: Callable[[ScriptedRequest], Reply]) -> ScriptedConsole:
+    def make(responder: Callable[[Request], Reply]) -> ScriptedConsole:
         console = ScriptedConsole(responder).__enter__()
         started.append(console)
         return console

@@ -15,8 +15,7 @@ import pytest
 from canary_simulator import Simulator
 from tap_thinkst_canary.model import REDACTED
 from tap_thinkst_canary.state import console_bookmark
-
-from .support import SyncOutput, sync_in_process, sync_with_cli
+from testkit.tap import TapRun, run_tap, sync_in_process
 
 MakeSimulator = Callable[..., Simulator]
 CONSOLE = "127.0.0.1"  # the console's name: the host of its `base_url`
@@ -33,7 +32,7 @@ def sim(make_simulator: MakeSimulator) -> Simulator:
     return make_simulator(seed=11, incidents=12, audit_days=3, tokens=6, flocks=3)
 
 
-def by_email(output: SyncOutput) -> dict[str, dict[str, Any]]:
+def by_email(output: TapRun) -> dict[str, dict[str, Any]]:
     return {user["email"]: user for user in output.records("users")}
 
 
@@ -162,7 +161,7 @@ def test_a_key_that_may_not_read_them_skips_both_and_syncs_the_rest(
     sim = make_simulator(seed=11, incidents=12, audit_days=3, tokens=6, flocks=3)
     sim.set_key_type(key_type)
 
-    output = sync_with_cli(tmp_path, config_for(sim))
+    output = run_tap(config_for(sim), tmp_path)
 
     assert output.returncode == 0, output.stderr
     for stream in ACCESS_STREAMS:

@@ -17,8 +17,8 @@ from canary_simulator import Console, Simulator
 from tap_thinkst_canary.client import DELETED_AT
 from tap_thinkst_canary.errors import CursorRejectedError
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import Reply, ScriptedConsole, ScriptedRequest, sync_in_process, sync_with_cli
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import run_tap, sync_in_process
 
 UTC = datetime.timezone.utc
 MakeSimulator = Callable[..., Simulator]
@@ -188,7 +188,7 @@ def test_a_read_only_key_skips_the_suppressed_incidents_with_one_warning(
     make_simulator: MakeSimulator, tmp_path: Path
 ) -> None:
     sim = make_simulator(seed=5, incidents=20, key_type="read-only")
-    output = sync_with_cli(tmp_path, config_for(sim))
+    output = run_tap(config_for(sim), tmp_path)
 
     assert output.returncode == 0, output.stderr
     warnings = [line for line in output.stderr_lines if "WARNING" in line and IGNORED in line]
@@ -204,7 +204,7 @@ def test_a_read_only_key_skips_the_suppressed_incidents_with_one_warning(
 
 
 def test_the_token_is_in_no_output_of_either_stream(sim: Simulator, tmp_path: Path) -> None:
-    output = sync_with_cli(tmp_path, config_for(sim), "--catalog", write_catalog(tmp_path))
+    output = run_tap(config_for(sim), tmp_path, args=["--catalog", write_catalog(tmp_path)])
 
     assert output.returncode == 0, output.stderr
     assert output.counts()[OUTSIDE]
@@ -214,9 +214,9 @@ def test_the_token_is_in_no_output_of_either_stream(sim: Simulator, tmp_path: Pa
 
 
 def test_a_page_number_that_does_not_move_on_stops_the_console(
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
-    def respond(request: ScriptedRequest) -> Reply:
+    def respond(request: Request) -> Reply:
         answers: dict[str, Any] = {
             "/ping": {"result": "success"},
             "/settings/ignored_annotations": {"ignored_annotations": [{"name": "shodan_scanner"}]},

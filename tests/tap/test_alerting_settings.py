@@ -15,24 +15,18 @@ import requests
 from canary_simulator import Simulator
 from canary_simulator.estate_api import LICENSE_KINDS, expected_settings, planted_secrets
 from tap_thinkst_canary.model import REDACTED, Redactor
-
-from .support import (
-    Reply,
-    ScriptedConsole,
-    ScriptedRequest,
-    SyncOutput,
-    sync_in_process,
-)
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import TapRun, sync_in_process
 
 MakeSimulator = Callable[..., Simulator]
-RunCli = Callable[..., SyncOutput]
+RunCli = Callable[..., TapRun]
 
 
 def config_for(sim: Simulator, **settings: Any) -> dict[str, Any]:
     return {"base_url": sim.base_url, "auth_token": sim.auth_token, **settings}
 
 
-def by_key(output: SyncOutput) -> dict[tuple[str, str], dict[str, Any]]:
+def by_key(output: TapRun) -> dict[tuple[str, str], dict[str, Any]]:
     return {(row["scope"], row["setting"]): row for row in output.records("settings")}
 
 
@@ -163,7 +157,7 @@ def test_a_secret_met_in_the_settings_is_scrubbed_from_a_later_error(
     secrets = planted_secrets(sim.console)
     echoed = [secrets["console webhook password"], secrets["console PagerDuty integration key"]]
 
-    def respond(request: ScriptedRequest) -> Reply:
+    def respond(request: Request) -> Reply:
         if request.path.startswith("/flock/settings/"):
             message = f"Webhooks {' and '.join(echoed)} are failing"
             body = json.dumps({"result": "error", "message": message}).encode()
@@ -181,7 +175,7 @@ def test_a_secret_met_in_the_settings_is_scrubbed_from_a_later_error(
     assert f"Webhooks {REDACTED} and {REDACTED} are failing" in output.stderr
 
 
-def _auth(request: ScriptedRequest) -> dict[str, str]:
+def _auth(request: Request) -> dict[str, str]:
     return {"X-Canary-Auth-Token": request.headers.get("x-canary-auth-token", "")}
 
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from canary_simulator import Console, Simulator, estate
-
-from .support import SyncOutput, sync_in_process
+from testkit.tap import TapRun, sync_in_process
 
 CONSOLE = "127.0.0.1"
 
@@ -20,7 +19,7 @@ def small_console(**sizes: Any) -> Console:
     return Console(**{"seed": 11, "incidents": 3, "audit_days": 2, "birds": 8, **sizes})
 
 
-def sync(sim: Simulator, **settings: Any) -> SyncOutput:
+def sync(sim: Simulator, **settings: Any) -> TapRun:
     return sync_in_process({"base_url": sim.base_url, "auth_token": sim.auth_token, **settings})
 
 

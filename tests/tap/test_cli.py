@@ -11,19 +11,16 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from console_keys import console_counts
 
-from canary_simulator import Simulator, estate
+from canary_simulator import Simulator
 from canary_simulator.estate_api import (
     IGNORED_INCIDENTS_PAGE_SIZE,
-    LICENSE_KINDS,
-    expected_settings,
 )
 from tap_thinkst_canary.settings import CONFIG_SCHEMA
-from tap_thinkst_canary.streams import STREAM_TYPES
+from tap_thinkst_canary.streams import STREAM_NAMES
+from testkit.tap import TAP_EXECUTABLE, TapRun
 
-from .support import TAP_EXECUTABLE, SyncOutput
-
-STREAMS = tuple(stream_type.name for stream_type in STREAM_TYPES)
 # What the `settings` stream asks of each flock.
 FLOCK_ENDPOINTS = (
     "whitelisting/info",
@@ -35,7 +32,7 @@ FLOCK_ENDPOINTS = (
 
 
 def test_full_sync_then_nothing_new(
-    make_simulator: Callable[..., Simulator], run_cli: Callable[..., SyncOutput]
+    make_simulator: Callable[..., Simulator], run_cli: Callable[..., TapRun]
 ) -> None:
     sim = make_simulator(seed=9, incidents=450, audit_days=45)
     console = sim.console
@@ -44,28 +41,7 @@ def test_full_sync_then_nothing_new(
     suppressed = console.estate.ignored_annotations
     first = run_cli(config)
     assert first.returncode == 0, first.stderr
-    assert first.counts() == {
-        "incidents": console.incident_count(),
-        "incident_events": console.event_count(),
-        "audit_trail": len(console.audit_ids()),
-        "birds": len(console.bird_ids()),
-        "bird_services": sum(
-            len(estate.PERSONALITY_SERVICES[bird["personality"]]) for bird in console.birds()
-        ),
-        "bird_updates": sum(
-            estate.version_key(bird["version"]) < estate.version_key(estate.LATEST_FIRMWARE)
-            for bird in console.birds()
-        ),
-        "bird_registrations": len(console.estate.pending_birds),
-        "tokens": len(console.token_ids()),
-        "flocks": len(console.flock_ids()),
-        "outside_bird_incidents": len(outside_bird_sources),
-        "ignored_incidents": sum(suppressed.values()),
-        "users": len(console.user_emails()),
-        "api_keys": len(console.api_key_ids()),
-        "settings": len(expected_settings(console)),
-        "licenses": len(LICENSE_KINDS),
-    }
+    assert first.counts() == console_counts(console)
     # A console's pages are fetched at most two ahead of the one being written.
     progress = re.search(
         r"incidents: page 5 fetched; 450 records fetched, (\d+) emitted", first.stderr
@@ -150,7 +126,7 @@ def test_discover_describes_every_stream(tmp_path: pytest.TempPathFactory) -> No
     )
     catalog = json.loads(done.stdout)
     entries = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
-    assert set(entries) == set(STREAMS)
+    assert set(entries) == set(STREAM_NAMES)
     assert entries["incidents"]["replication_key"] == "updated_id"
     assert entries["incidents"]["replication_method"] == "INCREMENTAL"
     assert entries["incident_events"]["key_properties"] == ["console", "incident_id", "position"]
@@ -159,13 +135,13 @@ def test_discover_describes_every_stream(tmp_path: pytest.TempPathFactory) -> No
 
 
 def test_connection_test_and_stream_maps(
-    simulator: Simulator, run_cli: Callable[..., SyncOutput]
+    simulator: Simulator, run_cli: Callable[..., TapRun]
 ) -> None:
     config = {"base_url": simulator.base_url, "auth_token": simulator.auth_token}
     tested = run_cli(config, "--test")
     assert tested.returncode == 0, tested.stderr
     # One record of each stream, and a clean log: a dry run stopping early is no error.
-    assert tested.counts() == dict.fromkeys(STREAMS, 1)
+    assert tested.counts() == dict.fromkeys(STREAM_NAMES, 1)
     assert not [line for line in tested.stderr_lines if "| ERROR" in line or "WARNING" in line]
 
     mapped = run_cli(

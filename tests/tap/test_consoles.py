@@ -19,13 +19,11 @@ from canary_simulator.fleet import SimulatorFleet, numbered_specs
 from tap_thinkst_canary import clock
 from tap_thinkst_canary.errors import SyncStopped
 from tap_thinkst_canary.state import console_bookmark
-from tap_thinkst_canary.streams import STREAM_TYPES
+from tap_thinkst_canary.streams import STREAM_NAMES
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import SyncOutput, parse_messages, sync_in_process
+from testkit.tap import TapRun, parse_messages, sync_in_process
 
 NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=datetime.timezone.utc)
-STREAMS = [stream_type.name for stream_type in STREAM_TYPES]
 SMALL = {"incidents": 40, "audit_days": 5, "tokens": 8, "birds": 4, "flocks": 2, "now": NOW}
 
 
@@ -48,10 +46,10 @@ def expected_keys(name: str, sim: Simulator) -> set[tuple[str, tuple[Any, ...]]]
     return console_keys(sim.console, name)
 
 
-def key_set(output: SyncOutput) -> set[tuple[str, tuple[Any, ...]]]:
+def key_set(output: TapRun) -> set[tuple[str, tuple[Any, ...]]]:
     return {
         (stream, key)
-        for stream in STREAMS
+        for stream in STREAM_NAMES
         if stream != "incident_events"
         for key in output.keys(stream)
     }
@@ -67,7 +65,7 @@ def test_consoles_whose_ids_overlap_land_side_by_side(fleet: SimulatorFleet) -> 
     for spec, sim in zip(fleet.specs, fleet.simulators, strict=True):
         expected |= expected_keys(spec.name, sim)
     assert key_set(output) == expected
-    for stream in STREAMS:
+    for stream in STREAM_NAMES:
         keys = output.keys(stream)
         assert len(keys) == len(set(keys)), f"a key of {stream} came twice"
     events = output.records("incident_events")
@@ -102,7 +100,7 @@ def test_consoles_whose_ids_overlap_land_side_by_side(fleet: SimulatorFleet) -> 
 
 
 def test_a_console_that_refuses_its_token_leaves_the_others_complete(
-    fleet: SimulatorFleet, run_cli: Callable[..., SyncOutput]
+    fleet: SimulatorFleet, run_cli: Callable[..., TapRun]
 ) -> None:
     consoles = consoles_setting(fleet)
     wrong = consoles[1]["auth_token"]
@@ -157,7 +155,7 @@ def test_a_console_that_stops_answering_mid_sync_leaves_the_others_bookmarked(
     with contextlib.redirect_stdout(stdout), pytest.raises(SyncStopped) as stop:
         tap.sync_all()
     assert "1 of 3 consoles could not be synced (console-1)" in str(stop.value)
-    output = SyncOutput(parse_messages(stdout.getvalue()))
+    output = TapRun(parse_messages(stdout.getvalue()))
     assert output.messages[-1]["type"] == "STATE"
     assert {r["console"] for r in output.records("incidents")} == {"console-2", "console-3"}
     # Its bookmark stands where it was: the next run resumes there.

@@ -8,7 +8,6 @@ import copy
 import datetime
 import io
 import json
-import os
 import signal
 import subprocess
 import time
@@ -27,8 +26,7 @@ from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.streams.audit import deleted_incidents
 from tap_thinkst_canary.streams.incidents import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import TAP_EXECUTABLE, TAP_SITE, SyncOutput, parse_messages, sync_in_process
+from testkit.tap import TAP_EXECUTABLE, TapRun, parse_messages, sync_in_process, tap_env
 
 AUTH_TOKEN = "deletions-token-0123456789abcdef"
 NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=datetime.timezone.utc)
@@ -61,7 +59,7 @@ def config_for(sim: Simulator, **extra: Any) -> dict[str, Any]:
     return {"base_url": sim.base_url, "auth_token": AUTH_TOKEN, "console_name": "c1", **extra}
 
 
-def tombstones(output: SyncOutput) -> Tombstones:
+def tombstones(output: TapRun) -> Tombstones:
     """Every tombstone of the sync: (console, key) by stream."""
     found: Tombstones = {}
     for stream, column in KEY_COLUMNS.items():
@@ -71,7 +69,7 @@ def tombstones(output: SyncOutput) -> Tombstones:
     return found
 
 
-def live_keys(output: SyncOutput, stream: str) -> set[Any]:
+def live_keys(output: TapRun, stream: str) -> set[Any]:
     column = KEY_COLUMNS[stream]
     return {r[column] for r in output.records(stream) if r[DELETED_AT] is None}
 
@@ -191,18 +189,17 @@ def test_a_restored_record_comes_back_live(simulator: Simulator, console: Consol
 
 def run_until(
     workdir: Path, sim: Simulator, state: dict[str, Any], stop: Callable[[Any], None]
-) -> SyncOutput:
+) -> TapRun:
     """The tap as a process, stopped by `stop(process)` once the console has answered two pages
     of tokens (of five), the console slow to answer from the tokens on: what a loader got."""
     (workdir / "config.json").write_text(json.dumps(config_for(sim, page_size=2)))
     (workdir / "state.json").write_text(json.dumps(state))
     command = [str(TAP_EXECUTABLE), "--config", "config.json", "--state", "state.json"]
-    environment = {**os.environ, "PYTHONPATH": str(TAP_SITE)}
     served_before = sim.request_counts()[TOKENS_PATH]
     process = subprocess.Popen(
         command,
         cwd=workdir,
-        env=environment,
+        env=tap_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -223,7 +220,7 @@ def run_until(
     lines += process.stdout.readlines()
     process.wait(timeout=60)
     sim.latency_ms = 0
-    return SyncOutput(parse_messages("".join(lines)))
+    return TapRun(parse_messages("".join(lines)))
 
 
 @pytest.mark.slow
@@ -249,7 +246,7 @@ def test_a_snapshot_stopped_part_way_tombstones_nothing_and_the_resumed_sync_exa
 
         assert len(stopped.records("tokens")) < len(console.token_ids())
         assert tombstones(stopped) == {}
-        states = stopped.states() or [first.last_state]
+        states = stopped.states or [first.last_state]
         kept = states[-1]["bookmarks"]["tokens"]["partitions"][0][SNAPSHOT_KEY]
         assert kept["keys"] == sorted(console.token_ids() | {gone})  # the old snapshot's
 
@@ -306,13 +303,13 @@ def test_a_console_that_fails_sends_no_tombstone_and_keeps_its_keys() -> None:
         second_sim.stop()
 
 
-def sync_stopped(config: dict[str, Any], state: dict[str, Any]) -> SyncOutput:
+def sync_stopped(config: dict[str, Any], state: dict[str, Any]) -> TapRun:
     """A sync that ends with a console set aside: its output."""
     stdout = io.StringIO()
     tap = TapThinkstCanary(config=config, state=state)
     with contextlib.redirect_stdout(stdout), pytest.raises(SyncStopped, match="could not be"):
         tap.sync_all()
-    return SyncOutput(parse_messages(stdout.getvalue()))
+    return TapRun(parse_messages(stdout.getvalue()))
 
 
 def test_no_stream_sends_activate_version_even_when_the_config_asks(
@@ -363,7 +360,7 @@ def test_a_deletion_found_by_the_audit_trail_survives_a_sync_stopped_before_inci
     tap = TapThinkstCanary(config=config_for(simulator), state=first.last_state)
     with contextlib.redirect_stdout(stdout), pytest.raises(SyncStopped):
         tap.sync_all()
-    stopped = SyncOutput(parse_messages(stdout.getvalue()))
+    stopped = TapRun(parse_messages(stdout.getvalue()))
     assert any(r["action_type"] == "incident_delete" for r in stopped.records("audit_trail"))
     assert tombstones(stopped) == {}
     [partition] = stopped.last_state["bookmarks"]["incidents"]["partitions"]

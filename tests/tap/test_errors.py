@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import ssl
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,22 +17,15 @@ import pytest
 
 from canary_simulator import Console, Simulator
 from tap_thinkst_canary.state import console_bookmark
-
-from .support import (
-    TAP_EXECUTABLE,
-    Reply,
-    ScriptedConsole,
-    ScriptedRequest,
-    SyncOutput,
-    parse_messages,
-)
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import TAP_EXECUTABLE, TapRun, parse_messages
 
 TOKEN = "s3cret-Token-0123456789abcdef"
 CONSOLE = "127.0.0.1"  # a console's name, with no `console_name`: the host of its `base_url`
 FAST_RETRIES = {"max_tries": 2, "max_retry_wait": 0, "request_timeout": 5}
 
 
-def assert_one_line_error(run: SyncOutput, *phrases: str, exit_code: int = 1) -> None:
+def assert_one_line_error(run: TapRun, *phrases: str, exit_code: int = 1) -> None:
     """Exactly one line on stderr, naming the problem; the token nowhere."""
     assert run.returncode == exit_code, run.stderr
     assert len(run.stderr_lines) == 1, run.stderr
@@ -43,14 +34,14 @@ def assert_one_line_error(run: SyncOutput, *phrases: str, exit_code: int = 1) ->
     assert_token_absent(run)
 
 
-def assert_stopped_at_the_first_request(run: SyncOutput, *phrases: str) -> None:
+def assert_stopped_at_the_first_request(run: TapRun, *phrases: str) -> None:
     """A console problem found by the sync's first request: one ERROR line, the last, after
     the SDK's start-up lines, and no record."""
     assert_error_is_last_and_only_error(run, *phrases)
     assert not [m for m in run.messages if m["type"] == "RECORD"]
 
 
-def assert_error_is_last_and_only_error(run: SyncOutput, *phrases: str, exit_code: int = 1) -> None:
+def assert_error_is_last_and_only_error(run: TapRun, *phrases: str, exit_code: int = 1) -> None:
     """For a failure in the middle of a sync, after progress lines: one ERROR line, the last."""
     assert run.returncode == exit_code, run.stderr
     errors = [line for line in run.stderr_lines if "| ERROR" in line or "| CRITICAL" in line]
@@ -61,7 +52,7 @@ def assert_error_is_last_and_only_error(run: SyncOutput, *phrases: str, exit_cod
     assert_token_absent(run)
 
 
-def assert_token_absent(run: SyncOutput) -> None:
+def assert_token_absent(run: TapRun) -> None:
     assert TOKEN not in run.stderr
     assert TOKEN not in json.dumps(run.messages)
 
@@ -118,7 +109,7 @@ CONFIG_ERRORS = {
 
 @pytest.mark.parametrize("case", CONFIG_ERRORS, ids=list(CONFIG_ERRORS))
 def test_configuration_errors_stop_before_any_request(
-    case: str, run_cli: Callable[..., SyncOutput]
+    case: str, run_cli: Callable[..., TapRun]
 ) -> None:
     config, phrase = CONFIG_ERRORS[case]
     run = run_cli(config)
@@ -127,7 +118,7 @@ def test_configuration_errors_stop_before_any_request(
     assert TOKEN + " x" not in run.stderr
 
 
-def test_rejected_token_names_where_to_create_a_key(run_cli: Callable[..., SyncOutput]) -> None:
+def test_rejected_token_names_where_to_create_a_key(run_cli: Callable[..., TapRun]) -> None:
     with Simulator(Console(seed=1, incidents=5), auth_token="the-right-token") as sim:
         run = run_cli({"base_url": sim.base_url, "auth_token": TOKEN, **FAST_RETRIES})
     assert_stopped_at_the_first_request(
@@ -137,7 +128,7 @@ def test_rejected_token_names_where_to_create_a_key(run_cli: Callable[..., SyncO
 
 
 def test_resumed_run_reports_a_rejected_token_in_one_error_line(
-    run_cli: Callable[..., SyncOutput],
+    run_cli: Callable[..., TapRun],
 ) -> None:
     state = {"bookmarks": {"incidents": {"replication_key_value": 3}}}
     with Simulator(Console(seed=1, incidents=5), auth_token="the-right-token") as sim:
@@ -147,8 +138,8 @@ def test_resumed_run_reports_a_rejected_token_in_one_error_line(
 
 
 def test_api_disabled(
-    run_cli: Callable[..., SyncOutput],
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    run_cli: Callable[..., TapRun],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
     body = json.dumps({"result": "error", "message": "The API is disabled on this console"})
     console = scripted_console(lambda request: Reply(403, body.encode()))
@@ -156,14 +147,14 @@ def test_api_disabled(
     assert_stopped_at_the_first_request(run, "API is disabled", "enable it")
 
 
-def test_domain_not_found(run_cli: Callable[..., SyncOutput]) -> None:
+def test_domain_not_found(run_cli: Callable[..., TapRun]) -> None:
     run = run_cli({"domain": "nosuchconsole0", "auth_token": TOKEN, **FAST_RETRIES})
     assert_stopped_at_the_first_request(
         run, "nosuchconsole0.canary.tools does not resolve", "check `domain`"
     )
 
 
-def test_nothing_listening(run_cli: Callable[..., SyncOutput]) -> None:
+def test_nothing_listening(run_cli: Callable[..., TapRun]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -173,8 +164,8 @@ def test_nothing_listening(run_cli: Callable[..., SyncOutput]) -> None:
 
 
 def test_html_page_instead_of_json(
-    run_cli: Callable[..., SyncOutput],
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    run_cli: Callable[..., TapRun],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
     login_page = b"<!doctype html><html><body>Sign in</body></html>"
     console = scripted_console(lambda request: Reply(200, login_page, "text/html"))
@@ -183,8 +174,8 @@ def test_html_page_instead_of_json(
 
 
 def test_transient_failures_that_outlast_the_retries(
-    run_cli: Callable[..., SyncOutput],
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    run_cli: Callable[..., TapRun],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
     console = scripted_console(lambda request: Reply(503, b"<html>busy</html>", "text/html"))
     run = run_cli({"base_url": console.base_url, "auth_token": TOKEN, **FAST_RETRIES})
@@ -195,7 +186,7 @@ def test_transient_failures_that_outlast_the_retries(
     assert len(console.requests) == 2
 
 
-def test_tls_failure(run_cli: Callable[..., SyncOutput], tls_console: str) -> None:
+def test_tls_failure(run_cli: Callable[..., TapRun], tls_console: str) -> None:
     run = run_cli({"base_url": tls_console, "auth_token": TOKEN, **FAST_RETRIES})
     assert_stopped_at_the_first_request(
         run, "TLS verification failed for 127.0.0.1", "REQUESTS_CA_BUNDLE"
@@ -203,10 +194,10 @@ def test_tls_failure(run_cli: Callable[..., SyncOutput], tls_console: str) -> No
 
 
 def test_console_echoing_the_token_in_an_error(
-    run_cli: Callable[..., SyncOutput],
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    run_cli: Callable[..., TapRun],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
-    def echo(request: ScriptedRequest) -> Reply:
+    def echo(request: Request) -> Reply:
         message = f"Invalid auth_token {request.headers.get('x-canary-auth-token')}"
         return Reply(401, json.dumps({"result": "error", "message": message}).encode())
 
@@ -217,8 +208,8 @@ def test_console_echoing_the_token_in_an_error(
 
 
 def _console_that_fails_on(
-    failing: Callable[[ScriptedRequest], Reply | None],
-) -> Callable[[ScriptedRequest], Reply]:
+    failing: Callable[[Request], Reply | None],
+) -> Callable[[Request], Reply]:
     """An otherwise empty console with two incidents on a first page and a third behind a
     cursor, answering with `failing(request)` where that is not None."""
     incident = {
@@ -234,7 +225,7 @@ def _console_that_fails_on(
         "/canarytokens/paginate": {"canarytokens": [], "cursor": {"next": None}},
     }
 
-    def respond(request: ScriptedRequest) -> Reply:
+    def respond(request: Request) -> Reply:
         reply = failing(request)
         if reply is not None:
             return reply
@@ -259,10 +250,10 @@ def _console_that_fails_on(
 
 
 def test_rejected_cursor_keeps_the_state_of_what_was_emitted(
-    run_cli: Callable[..., SyncOutput],
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    run_cli: Callable[..., TapRun],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
-    def reject_cursor(request: ScriptedRequest) -> Reply | None:
+    def reject_cursor(request: Request) -> Reply | None:
         if "cursor" in request.params:
             return Reply(200, b'{"result": "error", "message": "Invalid cursor"}')
         return None
@@ -277,10 +268,10 @@ def test_rejected_cursor_keeps_the_state_of_what_was_emitted(
 
 
 def test_error_body_on_a_200_stops_the_sync_with_the_console_message(
-    run_cli: Callable[..., SyncOutput],
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    run_cli: Callable[..., TapRun],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
-    def fail_tokens(request: ScriptedRequest) -> Reply | None:
+    def fail_tokens(request: Request) -> Reply | None:
         if request.path == "/canarytokens/paginate":
             return Reply(200, b'{"result": "error", "message": "Database is being upgraded"}')
         return None
@@ -295,32 +286,9 @@ def test_error_body_on_a_200_stops_the_sync_with_the_console_message(
 @pytest.fixture
 def tls_console(tmp_path: Path) -> Iterator[str]:
     """An HTTPS server on loopback with a self-signed certificate that nobody trusts."""
-    cert, key = tmp_path / "console.crt", tmp_path / "console.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'{"result": "success"}')
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/api/v1"
-    server.shutdown()
-    server.server_close()
+    answer = Reply(body=b'{"result": "success"}')
+    with ScriptedConsole(lambda request: answer, tls_dir=tmp_path / "cert") as console:
+        yield console.base_url
 
 
 BAD_FILES = {
@@ -343,7 +311,7 @@ def test_unreadable_files_are_named_in_one_line(case: str, tmp_path: Path) -> No
     arguments = {"--config": str(config), option: str(bad)}
     command = [str(TAP_EXECUTABLE)] + [part for pair in arguments.items() for part in pair]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    run = SyncOutput(parse_messages(done.stdout), done.stderr, done.returncode)
+    run = TapRun(parse_messages(done.stdout), stderr=done.stderr, returncode=done.returncode)
     assert_one_line_error(run, str(bad), f"(given to {option}) {phrase}", exit_code=2)
 
 
@@ -351,11 +319,11 @@ def test_unreadable_files_are_named_in_one_line(case: str, tmp_path: Path) -> No
 def test_a_signal_stops_the_sync_with_its_state_and_a_non_zero_exit(
     signum: int,
     tmp_path: Path,
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
     second_page_asked = threading.Event()
 
-    def hold_second_page(request: ScriptedRequest) -> Reply | None:
+    def hold_second_page(request: Request) -> Reply | None:
         if "cursor" in request.params:
             second_page_asked.set()
             time.sleep(20)
@@ -377,7 +345,9 @@ def test_a_signal_stops_the_sync_with_its_state_and_a_non_zero_exit(
     before_signal = _lines_until_incidents_bookmark(process.stdout)
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
-    run = SyncOutput(parse_messages(before_signal + stdout), stderr, process.returncode)
+    run = TapRun(
+        parse_messages(before_signal + stdout), stderr=stderr, returncode=process.returncode
+    )
     name = signal.Signals(signum).name
     assert_error_is_last_and_only_error(run, name, "resumes", exit_code=128 + signum)
     assert run.messages[-1]["type"] == "STATE"

@@ -16,8 +16,7 @@ from tap_thinkst_canary import interruption
 from tap_thinkst_canary.client import CanaryStream
 from tap_thinkst_canary.errors import ConfigError
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import parse_messages
+from testkit.tap import parse_messages
 
 
 def test_record_messages_come_from_the_tap_s_own_writer_path(

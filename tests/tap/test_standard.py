@@ -12,8 +12,7 @@ from singer_sdk.testing import get_tap_test_class
 from canary_simulator import Console, Simulator
 from tap_thinkst_canary.streams import STREAM_TYPES
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import sync_in_process
+from testkit.tap import sync_in_process
 
 AUTH_TOKEN = "standard-tests-token"
 

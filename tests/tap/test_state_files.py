@@ -16,8 +16,7 @@ from canary_simulator import Console, Simulator
 from tap_thinkst_canary.errors import ConfigError
 from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import SyncOutput, sync_in_process, sync_with_cli
+from testkit.tap import TapRun, run_tap, sync_in_process
 
 NOW = datetime.datetime(2026, 3, 10, 23, 59, 58, tzinfo=datetime.timezone.utc)
 CONSOLE = "127.0.0.1"  # the console's name, with no `console_name`: the host of its `base_url`
@@ -44,11 +43,11 @@ def config_for(sim: Simulator) -> dict[str, Any]:
     return {"base_url": sim.base_url, "auth_token": sim.auth_token, "page_size": 5}
 
 
-def run_with_state(tmp_path: Path, sim: Simulator, state: Any) -> SyncOutput:
+def run_with_state(tmp_path: Path, sim: Simulator, state: Any) -> TapRun:
     """The console script resuming from a state file holding `state`; the request log of the
     console holds only what this run asked."""
     sim.clear_request_log()
-    return sync_with_cli(tmp_path, config_for(sim), state=state)
+    return run_tap(config_for(sim), tmp_path, state=state)
 
 
 def incidents_since(sim: Simulator) -> list[str]:
@@ -60,12 +59,12 @@ def incidents_since(sim: Simulator) -> list[str]:
     ]
 
 
-def warnings(run: SyncOutput) -> list[str]:
+def warnings(run: TapRun) -> list[str]:
     return [line for line in run.stderr_lines if "| WARNING" in line]
 
 
 @pytest.fixture
-def first_sync(tmp_path: Path, sim: Simulator) -> SyncOutput:
+def first_sync(tmp_path: Path, sim: Simulator) -> TapRun:
     """A whole sync from scratch."""
     run = sync_in_process(config_for(sim))
     assert run.returncode == 0, run.stderr
@@ -175,7 +174,7 @@ def test_a_broken_state_given_in_process_is_a_configuration_error(sim: Simulator
 
 @pytest.mark.slow
 def test_the_final_state_of_a_sync_resumes_it(
-    tmp_path: Path, sim: Simulator, first_sync: SyncOutput
+    tmp_path: Path, sim: Simulator, first_sync: TapRun
 ) -> None:
     run = run_with_state(tmp_path, sim, first_sync.last_state)
     assert run.returncode == 0, run.stderr
@@ -198,7 +197,7 @@ def test_the_final_state_of_a_sync_resumes_it(
     ],
 )
 def test_a_wrapped_state_resumes_from_the_bookmark_inside(
-    wrap: Any, tmp_path: Path, sim: Simulator, first_sync: SyncOutput
+    wrap: Any, tmp_path: Path, sim: Simulator, first_sync: TapRun
 ) -> None:
     run = run_with_state(tmp_path, sim, wrap(first_sync.last_state))
     assert run.returncode == 0, run.stderr
@@ -210,7 +209,7 @@ def test_a_wrapped_state_resumes_from_the_bookmark_inside(
 
 @pytest.mark.slow
 def test_every_state_written_in_a_sync_resumes_it_even_as_a_state_message(
-    sim: Simulator, first_sync: SyncOutput
+    sim: Simulator, first_sync: TapRun
 ) -> None:
     """The states written between pages carry the SDK's own keys (`starting_replication_value`
     and the like): each one resumes, unwrapped from the STATE message it came in."""

@@ -20,15 +20,8 @@ from tap_thinkst_canary.model.events import EVENT_TABLE
 from tap_thinkst_canary.state import console_bookmark
 from tap_thinkst_canary.streams import IncidentsStream
 from tap_thinkst_canary.tap import TapThinkstCanary
-
-from .support import (
-    Reply,
-    ScriptedConsole,
-    ScriptedRequest,
-    SyncOutput,
-    parse_messages,
-    sync_in_process,
-)
+from testkit.console import Reply, Request, ScriptedConsole
+from testkit.tap import TapRun, parse_messages, sync_in_process
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
@@ -41,7 +34,7 @@ def config_for(sim: Simulator, **settings: Any) -> dict[str, Any]:
     return {"base_url": sim.base_url, "auth_token": sim.auth_token, **settings}
 
 
-def ids(output: SyncOutput, stream: str, key: str = "id") -> list[Any]:
+def ids(output: TapRun, stream: str, key: str = "id") -> list[Any]:
     return [record[key] for record in output.records(stream)]
 
 
@@ -102,7 +95,7 @@ def test_audit_trail_days_come_in_order_sorted_and_checkpointed(
     assert {entry["id"] for entry in entries} == console.audit_ids()
     resume_days = [
         day
-        for state in output.states()
+        for state in output.states
         if (day := console_bookmark(state, "audit_trail", CONSOLE).get("resume_day"))
     ]
     # One checkpoint per day, each a day further, up to today which is never "finished".
@@ -136,7 +129,7 @@ def test_an_interrupted_sync_resumes_without_losing_records(
 
         return get
 
-    outputs: list[SyncOutput] = []
+    outputs: list[TapRun] = []
     state: dict[str, Any] | None = None
     for limits in ({"/audit_trail/fetch": 3}, {"/incidents/all": 3}, {}):
         calls.update(dict.fromkeys(calls, 0))
@@ -158,12 +151,12 @@ def test_an_interrupted_sync_resumes_without_losing_records(
     assert not set(ids(last, "incidents")) & set(ids(second, "incidents"))
 
 
-def _sync_until_stopped(config: dict[str, Any], state: dict[str, Any] | None) -> SyncOutput:
+def _sync_until_stopped(config: dict[str, Any], state: dict[str, Any] | None) -> TapRun:
     stdout = io.StringIO()
     tap = TapThinkstCanary(config=config, state=state)
     with contextlib.redirect_stdout(stdout), contextlib.suppress(SyncStopped):
         tap.sync_all()
-    return SyncOutput(parse_messages(stdout.getvalue()))
+    return TapRun(parse_messages(stdout.getvalue()))
 
 
 def test_start_date_skips_older_history_on_the_first_sync_only(
@@ -208,7 +201,7 @@ def test_requests_ask_for_utc_and_page_by_cursor_alone(changing_console: Simulat
 
 
 def test_audit_entries_are_split_by_their_utc_day(
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
     frozen_now: Freeze,
 ) -> None:
     frozen_now(NOW)
@@ -219,7 +212,7 @@ def test_audit_entries_are_split_by_their_utc_day(
         {"id": 6, "timestamp": "2026-03-08 10:00:00 UTC+0000", "action_type": "c"},
     ]
 
-    def respond(request: ScriptedRequest) -> Reply:
+    def respond(request: Request) -> Reply:
         body: dict[str, Any] = {"result": "success", "cursor": {"next": None}}
         if request.path == "/audit_trail/fetch":
             body["audit_trail"] = entries
@@ -283,7 +276,7 @@ def test_an_empty_console(make_simulator: MakeSimulator, frozen_now: Freeze) -> 
 
 
 def test_undocumented_fields_are_kept_in_extra(
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
     frozen_now: Freeze,
 ) -> None:
     frozen_now(NOW)
@@ -296,7 +289,7 @@ def test_undocumented_fields_are_kept_in_extra(
     }
     bird = {"id": "bird1", "live": True, "mystery_toggle": "on"}
 
-    def respond(request: ScriptedRequest) -> Reply:
+    def respond(request: Request) -> Reply:
         body: dict[str, Any] = {"result": "success", "cursor": {"next": None}}
         if request.path == "/incidents/all":
             body["incidents"] = [incident]
@@ -349,7 +342,7 @@ def test_flock_id_restricts_everything_but_the_audit_trail(changing_console: Sim
 
 
 def test_birds_take_their_flock_from_the_flocks_summary(
-    scripted_console: Callable[[Callable[[ScriptedRequest], Reply]], ScriptedConsole],
+    scripted_console: Callable[[Callable[[Request], Reply]], ScriptedConsole],
 ) -> None:
     """The published `/devices/all` objects carry no `flock_id`: a flock filter must not drop
     them, and every bird still says which flock it is in."""
@@ -362,7 +355,7 @@ def test_birds_take_their_flock_from_the_flocks_summary(
     }
     answers = {"/ping": {}, "/devices/all": birds, "/flocks/summary": flocks}
 
-    def respond(request: ScriptedRequest) -> Reply:
+    def respond(request: Request) -> Reply:
         return Reply(body=json.dumps({"result": "success", **answers[request.path]}).encode())
 
     console = scripted_console(respond)

@@ -1,15 +1,17 @@
-"""Run the tap as its console script and read back everything it wrote.
+"""The tap as a process: run `tap-thinkst-canary`, read back everything it wrote, measure it.
 
-The reliability suite, the benchmark and the end-to-end tests all need the same few things: run
-`tap-thinkst-canary` in a subprocess against a console, parse its Singer messages, find the state
-to resume with, reduce the output to a set of (stream, primary key) pairs, measure the process's
+The tap's tests, the reliability suite and the benchmark all need the same few things: run the
+console script in a subprocess against a console, parse its Singer messages, find the state to
+resume with, reduce the output to a set of (stream, primary key) pairs, follow the process's
 peak memory, read its output as a slow target would, and kill or signal it at a chosen point.
-They live here, once.
+They live here, once. (`sync_in_process` runs a whole sync in the test's own process instead,
+with the same result type.)
 
-Every run starts with the `sitecustomize` in `tests/tap_site/`: a network guard that lets the tap
-reach loopback addresses only, so no test can ever contact a real console and an unknown host name
-fails in the resolver without a single DNS packet leaving the machine; and, on request, a frozen
-clock, so that the tap and a console frozen at the same instant agree on what "today" is.
+Every run starts with the `sitecustomize` in `testkit/tap_site/`: a network guard that lets the
+tap reach loopback addresses only, so no test can ever contact a real console and an unknown
+host name fails in the resolver without a single DNS packet leaving the machine; and, on
+request, a frozen clock, so that the tap and a console frozen at the same instant agree on what
+"today" is.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
+import io
 import itertools
 import json
 import os
@@ -28,17 +31,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psutil  # type: ignore[import-untyped]
-from console_keys import console_keys
+from typing_extensions import override
+
+from tap_thinkst_canary.tap import TapThinkstCanary
+from testkit.process import PeakRss
 
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-thinkst-canary")
-TAP_SITE_DIR = Path(__file__).resolve().parent.parent / "tap_site"
-
-STREAMS = ("incidents", "incident_events", "audit_trail", "birds", "tokens", "flocks")
+TAP_SITE = Path(__file__).resolve().parent / "tap_site"
 
 T = TypeVar("T")
 Key = tuple[Any, ...]
@@ -67,6 +70,7 @@ class RequestKill:
     hold_seconds: float = 0.0
     signal_after_seconds: float = 0.0
 
+    @override
     def __str__(self) -> str:
         where = self.path or "any endpoint"
         return f"{signal.Signals(self.signum).name} during request {self.nth} to {where}"
@@ -94,6 +98,7 @@ class SignalAfterBytes:
     signum: int
     nth_byte: int
 
+    @override
     def __str__(self) -> str:
         return f"{signal.Signals(self.signum).name} after byte {self.nth_byte}"
 
@@ -134,27 +139,27 @@ def killing_during(sim: Any, kill: RequestKill) -> Iterator[Callable[[int], None
 
 @dataclass
 class TapRun:
-    """What one tap process wrote, and how it ended."""
+    """What one sync wrote, and how it ended (a sync run in-process exits 0, with no stderr)."""
 
-    returncode: int
-    stdout: str
-    stderr: str
     messages: list[Message]
-    workdir: Path
-    peak_rss_bytes: int
+    returncode: int = 0
+    stdout: str = ""
+    stderr: str = ""
+    workdir: Path | None = None
+    peak_rss_bytes: int = 0
     killed: bool = False
-    key_properties: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def stderr_lines(self) -> list[str]:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
     @property
-    def records(self) -> list[Message]:
+    def record_messages(self) -> list[Message]:
         return [m for m in self.messages if m.get("type") == "RECORD"]
 
-    def records_of(self, stream: str) -> list[dict[str, Any]]:
-        return [m["record"] for m in self.records if m["stream"] == stream]
+    def records(self, stream: str) -> list[dict[str, Any]]:
+        """The records of `stream`, in the order written."""
+        return [m["record"] for m in self.record_messages if m["stream"] == stream]
 
     @property
     def states(self) -> list[dict[str, Any]]:
@@ -165,42 +170,51 @@ class TapRun:
         states = self.states
         return states[-1] if states else None
 
+    @property
+    def key_properties(self) -> dict[str, list[str]]:
+        """Each stream's primary key, as its SCHEMA message names it."""
+        return key_properties_of(self.messages)
+
     def keys(self, stream: str) -> list[Key]:
         """Primary keys of `stream`'s records, in the order written, duplicates included."""
         names = self.key_properties.get(stream, [])
-        return [tuple(record.get(name) for name in names) for record in self.records_of(stream)]
+        return [tuple(record.get(name) for name in names) for record in self.records(stream)]
 
     def key_set(self) -> set[tuple[str, Key]]:
         """Every (stream, primary key) pair this run wrote."""
         return {(stream, key) for stream in self.streams_written() for key in self.keys(stream)}
 
     def streams_written(self) -> list[str]:
-        return sorted({m["stream"] for m in self.records})
+        return sorted({m["stream"] for m in self.record_messages})
 
-    def record_counts(self) -> Counter[str]:
-        return Counter(m["stream"] for m in self.records)
+    def counts(self) -> Counter[str]:
+        """The number of records of each stream written."""
+        return Counter(m["stream"] for m in self.record_messages)
 
     def describe(self) -> str:
         """A short account of the run for assertion messages."""
         tail = "\n".join(self.stderr_lines[-15:])
         return (
-            f"exit {self.returncode}, killed={self.killed}, records {dict(self.record_counts())}, "
+            f"exit {self.returncode}, killed={self.killed}, records {dict(self.counts())}, "
             f"{len(self.states)} STATE messages; stderr tail:\n{tail}"
         )
 
 
-def parse_messages(stdout: str) -> list[Message]:
-    """Singer messages from a tap's stdout.
+def parse_messages(stdout: str, *, interrupted: bool = False) -> list[Message]:
+    """Singer messages from a tap's stdout; any line that is not JSON is a defect.
 
-    A process killed mid-write can leave an incomplete last line: a target would never see it
-    as a message either, so it is dropped. Any other line that is not JSON is a defect.
+    A process `interrupted` mid-write (killed, signalled, or its reader gone) can leave an
+    incomplete last line: a target would never see it as a message either, so it is dropped.
     """
     lines = stdout.split("\n")
     complete, partial = lines[:-1], lines[-1]
     messages = [json.loads(line) for line in complete if line.strip()]
     if partial.strip():
-        with contextlib.suppress(json.JSONDecodeError):
+        if not interrupted:
             messages.append(json.loads(partial))
+        else:
+            with contextlib.suppress(json.JSONDecodeError):
+                messages.append(json.loads(partial))
     return messages
 
 
@@ -212,7 +226,7 @@ def key_properties_of(messages: Iterable[Message]) -> dict[str, list[str]]:
     }
 
 
-def guarded_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def tap_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for a tap subprocess: the network guard on, no inherited log settings."""
     env = {
         key: value
@@ -220,7 +234,7 @@ def guarded_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         if not key.endswith("LOGLEVEL") and key != "SINGER_SDK_LOG_CONFIG"
     }
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(TAP_SITE_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+        [str(TAP_SITE), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
@@ -281,10 +295,10 @@ def run_tap(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
-            env=guarded_env({**clock_env(frozen_now), **(env or {})}),
+            env=tap_env({**clock_env(frozen_now), **(env or {})}),
         )
-        sampler = _RssSampler(process.pid)
-        sampler.start()
+        peak_rss = PeakRss(process.pid, interval=0.02)
+        peak_rss.start()
         if on_start is not None:
             on_start(process.pid)
         timed_out = threading.Event()
@@ -298,22 +312,24 @@ def run_tap(
             returncode = process.wait()
         finally:
             watchdog.cancel()
-            sampler.stop()
+            peak_rss.stop()
     if timed_out.is_set():
         raise TimeoutError(f"tap did not finish within {timeout} s: {command}")
     # Killed means the kill landed: a SIGKILL sent after the tap had exited does not count.
     killed = returncode == -signal.SIGKILL
     (workdir / "stdout.jsonl").write_text(stdout, encoding="utf-8")
-    messages = parse_messages(stdout) if singer_output else []
+    interrupted = returncode < 0 or any(
+        given is not None for given in (kill_at, stop_reading_after, signal_at, on_start)
+    )
+    messages = parse_messages(stdout, interrupted=interrupted) if singer_output else []
     return TapRun(
         returncode=returncode,
         stdout=stdout,
         stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),
         messages=messages,
         workdir=workdir,
-        peak_rss_bytes=sampler.peak,
+        peak_rss_bytes=peak_rss.peak_bytes,
         killed=killed,
-        key_properties=key_properties_of(messages),
     )
 
 
@@ -372,46 +388,6 @@ def _kill_on_timeout(process: subprocess.Popen[bytes], timed_out: threading.Even
     sigkill(process.pid)
 
 
-class _RssSampler(threading.Thread):
-    """Follows the child's peak resident set size while it runs.
-
-    Each sample takes the larger of psutil's current RSS and the kernel's high-water mark for
-    the process's address space (VmHWM), which remembers peaks between samples. (The rusage of
-    a reaped child is no use here: on Linux its ru_maxrss starts from the RSS of the parent it
-    was forked from, here the test process.)
-    """
-
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self._process = psutil.Process(pid)
-        self._status = Path(f"/proc/{pid}/status")
-        self._interval = interval
-        self._stopped = threading.Event()
-        self.peak = 0
-
-    def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                self.peak = max(self.peak, self._process.memory_info().rss, self._high_water())
-            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-                return
-            self._stopped.wait(self._interval)
-
-    def _high_water(self) -> int:
-        try:
-            status = self._status.read_text()
-        except OSError:
-            return 0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.join()
-
-
 def run_concurrently(jobs: Mapping[str, Callable[[], T]], workers: int = 4) -> dict[str, T]:
     """Run independent jobs (each typically a tap run against its own console) side by side.
 
@@ -450,15 +426,18 @@ def union_keys(runs: Iterable[TapRun]) -> set[tuple[str, Key]]:
     return result
 
 
-def expected_keys(console: Any, name: str = "127.0.0.1") -> set[tuple[str, Key]]:
-    """Every (stream, primary key) a complete sync of `console`, known to the tap as `name`
-    (by default the host of a loopback `base_url`), must write.
-
-    `incident_events` is left out: its expected keys come from a clean sync (the number of
-    events per incident is what the console holds, but the positions are the tap's numbering).
-    """
-    return console_keys(console, name)
-
-
-def without_stream(keys: set[tuple[str, Key]], stream: str) -> set[tuple[str, Key]]:
-    return {pair for pair in keys if pair[0] != stream}
+def sync_in_process(
+    config: Mapping[str, Any],
+    state: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+) -> TapRun:
+    """Run a whole sync in this process and collect its messages."""
+    stdout = io.StringIO()
+    tap = TapThinkstCanary(
+        config=dict(config),
+        state=dict(state) if state else None,
+        catalog=dict(catalog) if catalog else None,
+    )
+    with contextlib.redirect_stdout(stdout):
+        tap.sync_all()
+    return TapRun(parse_messages(stdout.getvalue()), stdout=stdout.getvalue())

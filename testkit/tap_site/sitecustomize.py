@@ -1,7 +1,7 @@
-"""Start-up code for tap processes run by the reliability tests.
+"""Start-up code for every tap process a test runs.
 
 Python imports `sitecustomize` at start-up from the first directory on its path that has one;
-the harness puts this directory first on PYTHONPATH. It does two things.
+`testkit.tap` puts this directory first on PYTHONPATH. It does two things.
 
 The network guard (always): the process can reach loopback addresses only.
 
@@ -31,6 +31,8 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
+
+from typing_extensions import override
 
 # ----------------------------------------------------------------------------- network guard
 
@@ -105,9 +107,11 @@ class _FrozenClockLoader(importlib.abc.Loader):
         self._real = real
         self._now = now
 
+    @override
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self._real.create_module(spec)
 
+    @override
     def exec_module(self, module: ModuleType) -> None:
         self._real.exec_module(module)
         now = self._now
@@ -118,6 +122,7 @@ class _FrozenClockFinder(importlib.abc.MetaPathFinder):
     def __init__(self, now: datetime.datetime) -> None:
         self._now = now
 
+    @override
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
