@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -307,23 +307,6 @@ def _utc_day(timestamp: Any) -> str:
 def write_json(path: Path, value: Any) -> Path:
     path.write_bytes(orjson.dumps(value, option=orjson.OPT_INDENT_2))
     return path
-
-
-def select_streams(catalog: dict[str, Any], selected: Iterable[str]) -> dict[str, Any]:
-    """A copy of a discovered catalog with exactly these streams selected."""
-    wanted = set(selected)
-    streams = []
-    for entry in catalog["streams"]:
-        entry = orjson.loads(orjson.dumps(entry))
-        is_selected = entry["tap_stream_id"] in wanted
-        for item in entry.get("metadata", []):
-            if item.get("breadcrumb") == []:
-                item["metadata"]["selected"] = is_selected
-        streams.append(entry)
-    missing = wanted - {entry["tap_stream_id"] for entry in streams}
-    if missing:
-        raise BenchError(f"--discover lists no stream named {', '.join(sorted(missing))}")
-    return {**catalog, "streams": streams}
 
 
 def last_lines(text: str, secret: str) -> Iterator[str]:

@@ -23,9 +23,10 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
-from harness import BIN, REPO, TAP, SimulatorProcess, select_streams, write_json
+from harness import BIN, REPO, TAP, SimulatorProcess, write_json
 
 from testkit.process import Measured, measure
+from testkit.tap import selecting
 
 RESULTS = REPO / "bench" / "results"
 # One frame of py-spy's collapsed stacks: "function (path/to/file.py:123)".
@@ -60,7 +61,7 @@ def main() -> int:
             discovered = subprocess.run(
                 [*command, "--discover"], capture_output=True, check=True
             ).stdout
-            catalog = select_streams(orjson.loads(discovered), ["incidents"])
+            catalog = selecting(orjson.loads(discovered), ["incidents"])
             command += ["--catalog", str(write_json(workdir / "catalog.json", catalog))]
         # One unprofiled pass first, so the simulator serves every page from memory.
         measure(command, stdout=workdir / "warm.out", stderr=workdir / "warm.err")

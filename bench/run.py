@@ -40,12 +40,12 @@ from harness import (
     RequestSummary,
     SimulatorProcess,
     SingerOutput,
-    select_streams,
     write_json,
 )
 from replay import RecordedConsole
 
 from testkit.process import Measured, measure
+from testkit.tap import selecting
 
 RESULTS = REPO / "bench" / "results" / "latest.json"
 MEMORY_RESULTS = REPO / "bench" / "results" / "memory.json"
@@ -275,7 +275,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         results["discover_seconds"] = round(discover_seconds, 3)
 
         progress(f"incidents: floor and tap, alternating, median of {args.repeat}")
-        incidents_catalog = select_streams(catalog, ["incidents"])
+        incidents_catalog = selecting(catalog, ["incidents"])
         floor_incidents, tap_incidents = bench.alternating(
             args.repeat,
             lambda: bench.floor("incidents"),
@@ -401,7 +401,7 @@ def record(bench: Bench, catalog: dict[str, Any]) -> dict[str, Any]:
         for entry in catalog["streams"]
         if entry["tap_stream_id"] not in {"incidents", "incident_events"}
     ]
-    bench.tap("tap recording", catalog=select_streams(catalog, others))
+    bench.tap("tap recording", catalog=selecting(catalog, others))
     console.recording = False
     return {
         "requests": console.recorded_requests,
@@ -417,7 +417,7 @@ def latency_run(args: argparse.Namespace, workdir: Path, catalog: dict[str, Any]
         RecordedConsole(sim) as console,
     ):
         bench = Bench(console, workdir, LATENCY_PAGE_SIZE)
-        incidents_catalog = select_streams(catalog, ["incidents"])
+        incidents_catalog = selecting(catalog, ["incidents"])
         bench.floor("incidents")
         bench.tap("tap latency recording", catalog=incidents_catalog)
         console.recording = False
@@ -460,7 +460,7 @@ def audit_backfill(
         bench = Bench(sim, workdir, page_size)
         sync = bench.tap(
             "tap audit backfill",
-            catalog=select_streams(catalog, ["audit_trail"]),
+            catalog=selecting(catalog, ["audit_trail"]),
             start_date=f"{start.isoformat()}T00:00:00Z",
         )
     assert sync.output is not None
@@ -488,7 +488,7 @@ def memory_check(args: argparse.Namespace, workdir: Path, page_size: int) -> dic
             _, discovered = bench.timed_command(
                 "discover", [TAP, "--config", str(bench.config()), "--discover"], repeat=1
             )
-            catalog = select_streams(orjson.loads(discovered.read_bytes()), ["incidents"])
+            catalog = selecting(orjson.loads(discovered.read_bytes()), ["incidents"])
             sync = bench.tap("tap memory", catalog=catalog)
         figures[str(incidents)] = sync.as_json()
     small, large = (figures[str(n)]["peak_rss_mb"] for n in MEMORY_SIZES)

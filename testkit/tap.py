@@ -411,6 +411,9 @@ def discover(config: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
 def selecting(catalog: Mapping[str, Any], streams: Iterable[str]) -> dict[str, Any]:
     """A copy of `catalog` in which exactly `streams` are selected."""
     wanted = set(streams)
+    missing = wanted - {entry["tap_stream_id"] for entry in catalog["streams"]}
+    if missing:
+        raise ValueError(f"the catalog lists no stream named {', '.join(sorted(missing))}")
     selected: dict[str, Any] = json.loads(json.dumps(catalog))
     for entry in selected["streams"]:
         for metadata in entry.get("metadata", []):
