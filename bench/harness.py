@@ -27,6 +27,7 @@ from tap_thinkst_canary.streams import (
     AuditTrailStream,
     BirdsStream,
     FlocksStream,
+    IncidentEventsStream,
     IncidentsStream,
     TokensStream,
 )
@@ -42,6 +43,10 @@ SNAPSHOT_TYPES = (BirdsStream, TokensStream, FlocksStream)
 INCREMENTAL_STREAMS = tuple(stream.name for stream in INCREMENTAL_TYPES)
 SNAPSHOT_STREAMS = tuple(stream.name for stream in SNAPSHOT_TYPES)
 STREAM_OF_PATH = {stream.path: stream.name for stream in (*INCREMENTAL_TYPES, *SNAPSHOT_TYPES)}
+# What the floor reads and writes, incident events included: the tap's streams of the
+# "all streams" run. The tap's other streams (users, settings, a bird's services...) ask for
+# one answer per user, flock or bird, which the floor does not model.
+FLOOR_STREAMS = (*INCREMENTAL_STREAMS, IncidentEventsStream.name, *SNAPSHOT_STREAMS)
 
 _LISTENING = re.compile(r"listening on (http://\S+/api/v1)")
 

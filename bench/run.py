@@ -31,6 +31,7 @@ from floor import Floor
 from floor import run as run_floor
 from harness import (
     FLOOR,
+    FLOOR_STREAMS,
     INCREMENTAL_STREAMS,
     REPO,
     SNAPSHOT_STREAMS,
@@ -282,8 +283,11 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
             lambda: bench.tap("tap incidents", catalog=incidents_catalog),
         )
         progress(f"all streams: floor and tap, alternating, median of {args.repeat}")
+        floor_catalog = selecting(catalog, FLOOR_STREAMS)
         floor_all, tap_all = bench.alternating(
-            args.repeat, lambda: bench.floor("all"), lambda: bench.tap("tap all streams")
+            args.repeat,
+            lambda: bench.floor("all"),
+            lambda: bench.tap("tap all streams", catalog=floor_catalog),
         )
 
         progress(f"no-change incremental run against the simulator, best of {args.repeat}")
@@ -291,7 +295,8 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         final_state = tap_all.output.final_state
         on_simulator = Bench(sim, workdir, page_size)
         no_change = on_simulator.best_of(
-            args.repeat, lambda: on_simulator.tap("tap no-change", state=final_state)
+            args.repeat,
+            lambda: on_simulator.tap("tap no-change", state=final_state, catalog=floor_catalog),
         )
 
     results["incidents"] = pair_figures(floor_incidents, tap_incidents)
@@ -388,7 +393,7 @@ def record(bench: Bench, catalog: dict[str, Any]) -> dict[str, Any]:
 
     The floor asks for every page of every endpoint; the tap then asks for what the floor
     does not (the access check, the audit trail by windows of days). The tap's incident
-    pages are the floor's, so the tap records them with every stream but incidents.
+    pages are the floor's, so the tap records them with the floor's other streams.
     """
     console = bench.sim
     assert isinstance(console, RecordedConsole)
@@ -396,11 +401,7 @@ def record(bench: Bench, catalog: dict[str, Any]) -> dict[str, Any]:
     progress("recording: the floor over every endpoint (the simulator builds every answer)")
     bench.floor("all")
     progress("recording: the tap's own requests")
-    others = [
-        entry["tap_stream_id"]
-        for entry in catalog["streams"]
-        if entry["tap_stream_id"] not in {"incidents", "incident_events"}
-    ]
+    others = [stream for stream in FLOOR_STREAMS if stream not in {"incidents", "incident_events"}]
     bench.tap("tap recording", catalog=selecting(catalog, others))
     console.recording = False
     return {
