@@ -24,18 +24,18 @@ import select
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import requests
 from typing_extensions import override
+
+from canary_simulator.loopback import Background, LoopbackHTTPServer
 
 API_PREFIX = "/api/v1"
 # The headers a proxy passes on to its upstream console.
@@ -84,7 +84,7 @@ class Reply:
 Responder = Callable[[Request], "Reply | None"]
 
 
-class ScriptedConsole:
+class ScriptedConsole(Background):
     """A console that answers every request with `responder(request)`.
 
     With `upstream` (a simulator's base URL), a request the responder leaves unanswered (None)
@@ -114,19 +114,15 @@ class ScriptedConsole:
         self._session = requests.Session()
         self.scheme = "https" if tls_dir is not None else "http"
         self._httpd = _CountingServer(self, ("127.0.0.1", 0), self._handler_class(keep_alive))
-        self._httpd.daemon_threads = True
         if tls_dir is not None:
             cert, key = self_signed_certificate(tls_dir)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
             self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="scripted-console", daemon=True
-        )
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return self._httpd.port
 
     @property
     def base_url(self) -> str:
@@ -156,19 +152,14 @@ class ScriptedConsole:
             content_type=upstream.headers.get("Content-Type", "application/json"),
         )
 
-    def __enter__(self) -> ScriptedConsole:
-        self._thread.start()
+    @override
+    def start(self) -> Self:
+        self._httpd.serve_in_background("scripted-console")
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        traceback: TracebackType | None = None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+    @override
+    def stop(self) -> None:
+        self._httpd.close()
 
     def _handler_class(self, keep_alive: bool) -> type[BaseHTTPRequestHandler]:
         console = self
@@ -227,7 +218,7 @@ class ScriptedConsole:
         return Handler
 
 
-class _CountingServer(ThreadingHTTPServer):
+class _CountingServer(LoopbackHTTPServer):
     """Counts each connection it accepts on its console."""
 
     def __init__(self, console: ScriptedConsole, *args: Any) -> None:

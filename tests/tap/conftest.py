@@ -42,10 +42,10 @@ def scripted_console() -> Iterator[Callable[[Callable[[Request], Reply]], Script
     started: list[ScriptedConsole] = []
 
     def make(responder: Callable[[Request], Reply]) -> ScriptedConsole:
-        console = ScriptedConsole(responder).__enter__()
+        console = ScriptedConsole(responder).start()
         started.append(console)
         return console
 
     yield make
     for console in started:
-        console.__exit__()
+        console.stop()
