@@ -29,6 +29,7 @@ from e2e.analytics import (
 )
 from e2e.conftest import AUTH_TOKEN
 from e2e.pipeline import ROOT, meltano_env, require_meltano, run
+from tap_thinkst_canary.streams import STREAM_NAMES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -293,23 +294,7 @@ def test_two_consoles_in_the_same_tables_stay_apart(warehouse: Warehouse, tmp_pa
         *(
             f"INSERT INTO canary.{table} SELECT * REPLACE ('{second}' AS console) "
             f"FROM canary.{table}"
-            for table in (
-                "incidents",
-                "incident_events",
-                "audit_trail",
-                "birds",
-                "tokens",
-                "flocks",
-                "users",
-                "api_keys",
-                "bird_services",
-                "bird_updates",
-                "bird_registrations",
-                "outside_bird_incidents",
-                "ignored_incidents",
-                "licenses",
-                "settings",
-            )
+            for table in STREAM_NAMES
         )
     )
 
