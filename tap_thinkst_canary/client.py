@@ -85,6 +85,10 @@ DELETED_AT_PROPERTY: dict[str, t.Any] = {
 SNAPSHOT_KEY = "last_snapshot"
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 @dataclass
 class Page:
     """Records to write together, and the bookmark that holds once they are written: the keys
@@ -94,6 +98,8 @@ class Page:
     bookmark: Mapping[str, t.Any] | None = None
     #: Whether the stream's children (incident events) are still to come from these records.
     children_pending: bool = False
+    #: When the records were made from the console's answer: their `time_extracted`.
+    extracted_at: datetime.datetime = field(default_factory=_utc_now)
 
 
 class CanaryStream(Stream, abc.ABC):
@@ -128,6 +134,8 @@ class CanaryStream(Stream, abc.ABC):
         self._feeds: dict[str, Feed] = {}
         #: The page whose records are being written, for the children to expand.
         self.page_in_hand: Page | None = None
+        #: When the records being emitted were extracted (see `emit`).
+        self._extracted_at: datetime.datetime | None = None
 
     @property
     def settings(self) -> Settings:
@@ -203,7 +211,9 @@ class CanaryStream(Stream, abc.ABC):
             for page in feed:
                 self.page_in_hand = page
                 room = self._dry_run_room(sum(self._emitted.values()))
-                yield from self.emit(page.records, console, room=room)
+                yield from self.emit(
+                    page.records, console, extracted_at=page.extracted_at, room=room
+                )
                 self.page_in_hand = None
                 if room is not None and room < len(page.records):
                     # A dry run stopped inside the page: its bookmark would claim the rest.
@@ -235,23 +245,34 @@ class CanaryStream(Stream, abc.ABC):
         same STATE message as the bookmark that moves past it."""
 
     def emit(
-        self, records: Iterable[Row], console: Console, *, room: int | None = None
+        self,
+        records: Iterable[Row],
+        console: Console,
+        *,
+        extracted_at: datetime.datetime,
+        room: int | None = None,
     ) -> Iterator[Row]:
         """`records`, each stamped with its console, a safe point for a signal after each;
-        no more than `room` of them."""
+        no more than `room` of them. Their messages say they were extracted `extracted_at`."""
         name = console.name
         if room is not None:
             records = itertools.islice(records, max(room, 0))
         tombstones = self.tombstones
-        for record in records:
-            record["console"] = name
-            if tombstones:
-                record.setdefault(DELETED_AT, None)
-            self._emitted[name] += 1
-            yield record
-            # The SDK asks for the next record once this one is written and counted in the
-            # state: a point where a signal's stop cuts nothing.
-            INTERRUPTION.stop_here_if_requested()
+        emitted = self._emitted
+        stop_here_if_requested = INTERRUPTION.stop_here_if_requested
+        self._extracted_at = extracted_at
+        try:
+            for record in records:
+                record["console"] = name
+                if tombstones:
+                    record.setdefault(DELETED_AT, None)
+                emitted[name] += 1
+                yield record
+                # The SDK asks for the next record once this one is written and counted in the
+                # state: a point where a signal's stop cuts nothing.
+                stop_here_if_requested()
+        finally:
+            self._extracted_at = None
 
     def _dry_run_room(self, emitted: int) -> int | None:
         """How many more records a dry run (`--test`) wants, after `emitted`. Stopping at them
@@ -387,13 +408,13 @@ class CanaryStream(Stream, abc.ABC):
         if self._some_property_deselected:
             yield from super()._generate_record_messages(record)
             return
+        # The records of one page were extracted together: one clock reading for all of them.
+        extracted_at = self._extracted_at or _utc_now()
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
                 yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    time_extracted=datetime.datetime.now(datetime.timezone.utc),
+                    stream=stream_map.stream_alias, record=mapped, time_extracted=extracted_at
                 )
 
     @cached_property

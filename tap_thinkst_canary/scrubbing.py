@@ -52,14 +52,18 @@ class TokenScrubber(logging.Filter):
         """Scrub a response body without a second copy of it: it can be hundreds of megabytes.
 
         Each replacement in place moves the rest of the body, which is cheap for the one
-        `next_link` of a page; a body full of the token is rebuilt instead.
+        `next_link` of a page; a body full of the token is rebuilt instead. A secret the body
+        does not hold, by far the commonest case (every API key learnt, on every page), costs
+        one scan of it.
         """
         redacted = REDACTED.encode()
         for secret in self._bytes:
-            if body.count(secret) > MAX_IN_PLACE_REPLACEMENTS:
+            start = body.find(secret)
+            if start == -1:
+                continue
+            if body.count(secret, start) > MAX_IN_PLACE_REPLACEMENTS:
                 body[:] = body.replace(secret, redacted)
                 continue
-            start = body.find(secret)
             while start != -1:
                 body[start : start + len(secret)] = redacted
                 start = body.find(secret, start + len(redacted))

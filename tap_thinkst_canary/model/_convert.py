@@ -242,20 +242,6 @@ def to_datetime(value: Any) -> Any:
     return INVALID
 
 
-def renders_utc(converted: str, raw: str) -> bool:
-    """Whether ``raw`` is the ``YYYY-MM-DD HH:MM:SS UTC+0000`` form of ``converted``.
-
-    Checked by comparing slices, so the usual pair (epoch and ``*_std``) costs
-    one conversion, not two.
-    """
-    return (
-        raw[19:] == " UTC+0000"
-        and raw[11:19] == converted[11:19]
-        and raw[:10] == converted[:10]
-        and raw[10] == " "
-    )
-
-
 def same_instant(first: str, second: str) -> bool:
     """Whether two converted date-times name the same second."""
     return first[:19] == second[:19]

@@ -367,18 +367,24 @@ def event_object(raw: Any, redact: bool = True) -> dict[str, Any]:
     carry 100,000 events; writing every null would multiply memory and output.
     """
     out: dict[str, Any] = {}
+    fill_event(redact_event(raw) if redact and type(raw) is dict else raw, out)
+    return out
+
+
+def fill_event(raw: Any, out: dict[str, Any]) -> None:
+    """Put the typed columns of one raw event (already redacted if it is to be) into ``out``,
+    a row that holds none of the event's columns yet: an event row is made in one dictionary."""
     if type(raw) is not dict:
         if raw is not None:
             out["extra"] = {"value": raw}
-        return out
-    extra = EVENT_TABLE.fill(redact_event(raw) if redact else raw, out)
+        return
+    extra = EVENT_TABLE.fill(raw, out)
     if extra:
         ports_scanned, rest = _split_extra(extra)
         if ports_scanned:
             out["ports_scanned"] = ports_scanned
         if rest:
             out["extra"] = rest
-    return out
 
 
 def redact_event(raw: dict[str, Any]) -> dict[str, Any]:

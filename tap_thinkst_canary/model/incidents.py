@@ -16,7 +16,12 @@ from tap_thinkst_canary.model._table import (
     Table,
     object_schema,
 )
-from tap_thinkst_canary.model.events import EVENT_PROPERTIES, event_object, events_as_sent
+from tap_thinkst_canary.model.events import (
+    EVENT_PROPERTIES,
+    event_object,
+    events_as_sent,
+    fill_event,
+)
 from tap_thinkst_canary.model.logtypes import lookup
 
 _UPDATED_AT: Final = Column(
@@ -236,5 +241,5 @@ def incident_event_rows(record: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     for position, event in enumerate(events):
         row = head.copy()
         row["position"] = position
-        row.update(event_object(event, redact=False))
+        fill_event(event, row)
         yield row

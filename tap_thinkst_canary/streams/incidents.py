@@ -165,7 +165,9 @@ class IncidentEventsStream(CanaryStream):
         )
         console = self._canary_tap.consoles[context["console"]]
         try:
-            yield from self.emit(events, console, room=self._dry_run_room(0))
+            yield from self.emit(
+                events, console, extracted_at=page.extracted_at, room=self._dry_run_room(0)
+            )
         except SyncInterrupted as stop:
             # The state claims no incident of this page yet: its events may stop anywhere.
             parent.stop_fetching()
