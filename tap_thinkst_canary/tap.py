@@ -37,6 +37,8 @@ class TapThinkstCanary(Tap):
     package_name = "tap-thinkst-canary"
     config_jsonschema = CONFIG_SCHEMA
     message_writer_class = FastSingerWriter
+    #: The consoles the state to resume from has bookmarks of: no access check for them.
+    resumed_consoles: frozenset[str] = frozenset()
 
     @cached_property
     def settings(self) -> Settings:
@@ -68,7 +70,7 @@ class TapThinkstCanary(Tap):
     def check_access(self, stream: CanaryStream) -> None:
         """Ask each console for `/ping` as the sync's first request, unless the state shows the
         console synced before. A console that fails is set aside (see `set_aside`)."""
-        self.consoles.check_access(skip=consoles_in_state(self.state), logger=self.logger)
+        self.consoles.check_access(skip=self.resumed_consoles, logger=self.logger)
         self._stop_if_none_left(stream)
 
     def set_aside(self, console: Console, problem: CanaryError, stream: CanaryStream) -> None:
@@ -174,6 +176,9 @@ class TapThinkstCanary(Tap):
         state, dropped = per_console(checked.state, names)
         if dropped:
             self.logger.warning("The state to resume from: %s.", dropped)
+        # Read now: once streams sync, the SDK's own keys in the state (an incremental
+        # stream's starting value) would make every console look resumed.
+        self.resumed_consoles = frozenset(consoles_in_state(state))
         super().load_state(state)
 
     @override

@@ -375,6 +375,23 @@ def test_birds_take_their_flock_from_the_flocks_summary(
     assert paths == {"/ping": 1, "/devices/all": 1, "/flocks/summary": 1}
 
 
+@pytest.mark.parametrize("stream", ["incidents", "audit_trail", "birds"])
+def test_a_first_sync_asks_for_ping_first_whichever_stream_it_starts_with(
+    changing_console: Simulator, stream: str
+) -> None:
+    """The access check is the first request of a sync without a state, also when the first
+    stream selected is incremental (the SDK writes its starting value into the state first)."""
+    changing_console.clear_request_log()
+    output = sync_in_process(config_for(changing_console), catalog=_only(stream))
+    assert output.records(stream)
+    assert changing_console.requests[0].path == "/ping"
+    assert Counter(r.path for r in changing_console.requests)["/ping"] == 1
+
+    changing_console.clear_request_log()
+    sync_in_process(config_for(changing_console), state=output.last_state, catalog=_only(stream))
+    assert "/ping" not in {r.path for r in changing_console.requests}
+
+
 def test_incidents_carry_their_events_as_sent_and_only_incident_events_types_them(
     changing_console: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
