@@ -17,13 +17,13 @@ from tap_thinkst_canary.model._table import (
     object_schema,
 )
 from tap_thinkst_canary.model.events import events_as_sent
-from tap_thinkst_canary.model.incidents import _DESCRIPTION_TABLE, _LOGTYPE_PROPERTIES
+from tap_thinkst_canary.model.incidents import DESCRIPTION_TABLE, LOGTYPE_PROPERTIES
 from tap_thinkst_canary.model.logtypes import lookup
 
 # A suppressed incident is shaped like an incident's `description`, with two keys more.
 _IGNORED_INCIDENT_TABLE: Final = Table(
     (
-        *_DESCRIPTION_TABLE.columns,
+        *DESCRIPTION_TABLE.columns,
         Column(
             "events_list",
             STRING,
@@ -70,7 +70,7 @@ IGNORED_INCIDENT_SCHEMA: Final[dict[str, Any]] = object_schema(
     {
         **_ANNOTATION_PROPERTIES,
         **_IGNORED_INCIDENT_TABLE.properties(),
-        **_LOGTYPE_PROPERTIES,
+        **LOGTYPE_PROPERTIES,
         "events": {
             "type": ["array", "null"],
             "items": {"type": ["object", "null"], "additionalProperties": True},

@@ -48,8 +48,9 @@ _INCIDENT_TABLE: Final = Table(
     handled_elsewhere=("description",),
 )
 
-# Keys of the incident's ``description`` object, promoted onto the record.
-_DESCRIPTION_TABLE: Final = Table(
+# Keys of the incident's ``description`` object, promoted onto the record; a suppressed
+# incident (ignored_incidents) is shaped the same.
+DESCRIPTION_TABLE: Final = Table(
     (
         Column("logtype", STRING, "Incident type code, e.g. '4002'.", ("logtype",)),
         Column("description", STRING, "What happened, e.g. 'SSH Login Attempt'.", ("description",)),
@@ -96,7 +97,8 @@ _DESCRIPTION_TABLE: Final = Table(
     handled_elsewhere=("events",),
 )
 
-_LOGTYPE_PROPERTIES: Final = {
+# The logtype's name and category, looked up from its code: every record with a logtype has them.
+LOGTYPE_PROPERTIES: Final = {
     "logtype_name": {"type": ["string", "null"], "description": "Readable name of the logtype."},
     "logtype_category": {
         "type": ["string", "null"],
@@ -107,8 +109,8 @@ _LOGTYPE_PROPERTIES: Final = {
 INCIDENT_SCHEMA: Final[dict[str, Any]] = object_schema(
     {
         **_INCIDENT_TABLE.properties(),
-        **_DESCRIPTION_TABLE.properties(),
-        **_LOGTYPE_PROPERTIES,
+        **DESCRIPTION_TABLE.properties(),
+        **LOGTYPE_PROPERTIES,
         "events": {
             "type": ["array", "null"],
             "items": {"type": ["object", "null"], "additionalProperties": True},
@@ -135,7 +137,7 @@ INCIDENT_EVENT_SCHEMA: Final[dict[str, Any]] = object_schema(
         "flock_id": {"type": ["string", "null"], "description": "Flock of the incident."},
         "node_id": {"type": ["string", "null"], "description": "Canary or token that alerted."},
         "logtype": {"type": ["string", "null"], "description": "The incident's logtype code."},
-        **_LOGTYPE_PROPERTIES,
+        **LOGTYPE_PROPERTIES,
         **EVENT_PROPERTIES,
     }
 )
@@ -156,7 +158,7 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
     description = raw.get("description")
     events: list[dict[str, Any]] = []
     if type(description) is dict:
-        description_extra = _DESCRIPTION_TABLE.fill(description, out)
+        description_extra = DESCRIPTION_TABLE.fill(description, out)
         raw_events = description.get("events")
         if type(raw_events) is list:
             events = events_as_sent(raw_events, redact)

@@ -37,7 +37,7 @@ from tap_thinkst_canary.model.audit import _AUDIT_TABLE
 from tap_thinkst_canary.model.birds import _BIRD_TABLE
 from tap_thinkst_canary.model.events import EVENT_TABLE
 from tap_thinkst_canary.model.flocks import _FLOCK_TABLE
-from tap_thinkst_canary.model.incidents import _DESCRIPTION_TABLE, _INCIDENT_TABLE
+from tap_thinkst_canary.model.incidents import _INCIDENT_TABLE, DESCRIPTION_TABLE
 from tap_thinkst_canary.model.tokens import _TOKEN_TABLE
 
 from .helpers import assert_valid, frozen, load
@@ -142,7 +142,7 @@ def test_messy_incidents_and_events() -> None:
         description = raw.get("description")
         if isinstance(description, dict):
             inner = {k: v for k, v in description.items() if k != "events"}
-            assert_nothing_lost(inner, record, _DESCRIPTION_TABLE, extra.get("description"))
+            assert_nothing_lost(inner, record, DESCRIPTION_TABLE, extra.get("description"))
             events = description.get("events")
             if isinstance(events, list):
                 assert len(rows) == len(events) == len(record["events"])
