@@ -21,6 +21,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = Path(os.environ.get("DEMO_OUTPUT", ROOT / "output")).resolve()
 DATABASE = OUTPUT / "warehouse.duckdb"
 RUN_COUNTER = OUTPUT / "demo-runs"
+# When the first run built the consoles: every later run rebuilds their seeded history as of
+# then, so that only its own activity is new, whatever the time or the day.
+HISTORY_AS_OF = OUTPUT / "demo-history-as-of"
 REPORT = OUTPUT / "report.html"
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 
@@ -49,7 +53,15 @@ AUDIT_ENTRIES_PER_RUN = 3
 def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
     run = next_run_number()
-    consoles = {name: Console(seed=seed, incidents=count) for name, seed, count in CONSOLES}
+    history_as_of = history_moment(run)
+    consoles = {
+        name: Console(seed=seed, incidents=count, now=history_as_of)
+        for name, seed, count in CONSOLES
+    }
+    for console in consoles.values():
+        # What happens from here on (this run's incidents, acknowledgement, audit entries)
+        # happens now.
+        console.set_now(datetime.now(timezone.utc))
     hq = consoles["hq"]
     acknowledged = replay_activity(hq, run)
 
@@ -133,6 +145,15 @@ def next_run_number() -> int:
             stale.unlink(missing_ok=True)
     RUN_COUNTER.write_text(str(previous + 1))
     return previous + 1
+
+
+def history_moment(run: int) -> datetime:
+    """The moment the consoles' seeded history ends: the first run's time, kept beside the
+    warehouse. A console rebuilt from its seed at another time would have another day's worth
+    of history (its audit entries of the day are those already past), as if its past changed."""
+    if run == 1 or not HISTORY_AS_OF.exists():
+        HISTORY_AS_OF.write_text(datetime.now(timezone.utc).isoformat())
+    return datetime.fromisoformat(HISTORY_AS_OF.read_text())
 
 
 def replay_activity(console: Console, run: int) -> str | None:
