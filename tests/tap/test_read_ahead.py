@@ -52,14 +52,19 @@ def test_small_pages_are_all_fetched_before_the_main_thread_takes_one() -> None:
     assert written == list(range(24))
 
 
+def wait_until_produced(pages: CountingPages, count: int) -> None:
+    """Until the worker has made `count` pages (or the test's patience runs out)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while pages.produced < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_large_pages_wait_for_the_main_thread() -> None:
     pages = CountingPages(count=6, size=10)
     feed = Feed("console-1", pages, records_ahead=10)
     worker = start_worker(feed)
 
-    deadline = time.monotonic() + WAIT_SECONDS
-    while pages.produced < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until_produced(pages, 2)
     time.sleep(0.2)  # room for a worker that does not wait to go on
     # One page ready for the main thread, one in the worker's hands: no more.
     assert pages.produced == 2
@@ -87,9 +92,7 @@ def test_a_stopped_feed_stops_its_waiting_worker() -> None:
     pages = CountingPages(count=100, size=10)
     feed = Feed("console-1", pages, records_ahead=10)
     worker = start_worker(feed)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while pages.produced < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until_produced(pages, 2)
 
     feed.stop()
     worker.join(WAIT_SECONDS)
