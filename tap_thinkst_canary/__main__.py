@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
@@ -18,6 +19,10 @@ SDK_LOG_FORMAT = "{asctime:23s} | {levelname:8s} | {name:30s} | {message}"
 # Allocations of container objects between two collections of the youngest generation (the
 # interpreter's default is 700).
 YOUNG_COLLECTION_THRESHOLD = 10_000
+# glibc's `mallopt` option for the size from which an allocation gets memory of its own, given
+# back to the system when it is freed; and the size the tap sets.
+M_MMAP_THRESHOLD = -3
+OWN_MEMORY_FROM_BYTES = 256 * 1024
 
 
 def main() -> None:
@@ -30,6 +35,7 @@ def main() -> None:
 
         command = TapThinkstCanary.cli  # building the command also sets up the SDK's logging
         _tune_garbage_collector()
+        give_large_blocks_back_when_freed()
         check_input_files(sys.argv[1:])
         try:
             command()
@@ -57,6 +63,25 @@ def _tune_garbage_collector() -> None:
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+
+
+def give_large_blocks_back_when_freed() -> None:
+    """Keep memory flat however long the sync.
+
+    glibc's malloc gives an allocation of 128 KiB or more memory of its own, returned to the
+    system when freed, but it raises that size to the largest such block freed so far (up to
+    32 MiB). A response body of a few megabytes, read and freed on every page, moves it up at
+    once: from then on bodies, parsed pages and output lines come from the shared heap, which
+    grows with the sync and gives little back (10 MB more peak memory at 1,000,000 incidents
+    than at 10,000). A size that is set stays put.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, OWN_MEMORY_FROM_BYTES)
 
 
 def _exit_with(error: CanaryError) -> None:

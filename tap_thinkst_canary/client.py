@@ -40,7 +40,9 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from singer_sdk import metrics
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.streams import Stream
 from typing_extensions import override
@@ -54,6 +56,7 @@ from tap_thinkst_canary.errors import (
     SyncStopped,
 )
 from tap_thinkst_canary.interruption import INTERRUPTION
+from tap_thinkst_canary.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -136,6 +139,8 @@ class CanaryStream(Stream, abc.ABC):
         self.page_in_hand: Page | None = None
         #: When the records being emitted were extracted (see `emit`).
         self._extracted_at: datetime.datetime | None = None
+        #: The SDK's record count of the sync at hand (see `get_record_counter`).
+        self._record_counter: metrics.Counter | None = None
 
     @property
     def settings(self) -> Settings:
@@ -257,6 +262,9 @@ class CanaryStream(Stream, abc.ABC):
         name = console.name
         if room is not None:
             records = itertools.islice(records, max(room, 0))
+        if self._writes_its_records:
+            self._write_records(records, name, extracted_at)
+            return
         tombstones = self.tombstones
         emitted = self._emitted
         stop_here_if_requested = INTERRUPTION.stop_here_if_requested
@@ -273,6 +281,63 @@ class CanaryStream(Stream, abc.ABC):
                 stop_here_if_requested()
         finally:
             self._extracted_at = None
+
+    def _write_records(
+        self, records: Iterable[Row], console_name: str, extracted_at: datetime.datetime
+    ) -> None:
+        """What the SDK does with each record when nothing maps, filters or follows it: its
+        message written, counted, then a safe point for a signal. In one loop here, without a
+        message object per record, it costs a fraction of the SDK's way (see
+        `_writes_its_records`)."""
+        write = self._writer.record_writer(self.stream_maps[0].stream_alias, extracted_at)
+        tombstones = self.tombstones
+        stop_here_if_requested = INTERRUPTION.stop_here_if_requested
+        written = 0
+        try:
+            for record in records:
+                record["console"] = console_name
+                if tombstones:
+                    record.setdefault(DELETED_AT, None)
+                write(record)
+                written += 1
+                stop_here_if_requested()
+        finally:
+            self._emitted[console_name] += written
+            if self._record_counter is not None:
+                self._record_counter.increment(written)
+
+    @cached_property
+    def _writes_its_records(self) -> bool:
+        """Whether the stream writes its own records' messages rather than hand each record to
+        the SDK: when the SDK's per-record work would change nothing. Nothing follows a record
+        (no child stream, no replication key to advance), it is selected whole, a single stream
+        map passes it on as it is (no filter, alias or flattening), and messages go out one
+        line each (no BATCH files). The SDK's record count still counts them."""
+        maps = self.stream_maps
+        return (
+            self.selected
+            and not self.child_streams
+            and self.replication_key is None
+            and not self._some_property_deselected
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and not maps[0].flattening_enabled
+            and type(self).post_process is Stream.post_process
+            and self.get_batch_config(self.config) is None
+            and isinstance(self._canary_tap.message_writer, FastSingerWriter)
+        )
+
+    @property
+    def _writer(self) -> FastSingerWriter:
+        writer = self._canary_tap.message_writer
+        assert isinstance(writer, FastSingerWriter)
+        return writer
+
+    @override
+    def get_record_counter(self, **kwargs: t.Any) -> metrics.Counter:
+        # The SDK's count of the records of the sync at hand: `_write_records` adds to it.
+        self._record_counter = super().get_record_counter(**kwargs)
+        return self._record_counter
 
     def _dry_run_room(self, emitted: int) -> int | None:
         """How many more records a dry run (`--test`) wants, after `emitted`. Stopping at them

@@ -27,6 +27,7 @@ from tap_thinkst_canary.errors import OutputClosedError, SyncStopped
 
 # Enough records to make the system calls rare, few enough to keep memory flat.
 WRITE_OUT_BYTES = 256 * 1024
+_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
 def _encode_other(value: t.Any) -> t.Any:
@@ -46,22 +47,40 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
 
     @override
     def serialize_message(self, message: Message) -> bytes:
-        return orjson.dumps(
-            message.to_dict(),
-            default=_encode_other,
-            option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS,
-        )
+        return orjson.dumps(message.to_dict(), default=_encode_other, option=_OPTIONS)
 
     @override
     def write_message(self, message: Message) -> None:
         line = self.serialize_message(message)  # `format_message` only calls it
+        self._add(line, is_record=message.type == SingerMessageType.RECORD)
+
+    def record_writer(
+        self, stream: str, time_extracted: datetime.datetime
+    ) -> t.Callable[[dict[str, t.Any]], None]:
+        """A function that writes one record of `stream` per call: the line `write_message`
+        writes for its `RecordMessage`, without the message (`time_extracted` in UTC)."""
+        message: dict[str, t.Any] = {
+            "type": "RECORD",
+            "stream": stream,
+            "record": None,
+            "time_extracted": time_extracted,
+        }
+        dumps, add = orjson.dumps, self._add
+
+        def write(record: dict[str, t.Any]) -> None:
+            message["record"] = record
+            add(dumps(message, default=_encode_other, option=_OPTIONS), is_record=True)
+
+        return write
+
+    def _add(self, line: bytes, *, is_record: bool) -> None:
         if len(line) >= WRITE_OUT_BYTES:
             # A huge record (an incident with 100,000 events) is not copied into the buffer.
             self.write_out()
             self._write(line)
             return
         self._pending += line
-        if message.type != SingerMessageType.RECORD or len(self._pending) >= WRITE_OUT_BYTES:
+        if not is_record or len(self._pending) >= WRITE_OUT_BYTES:
             self.write_out()
 
     def write_out(self) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import logging
 import signal
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -19,15 +22,18 @@ from tap_thinkst_canary.tap import TapThinkstCanary
 from testkit.tap import parse_messages
 
 
-def test_record_messages_come_from_the_tap_s_own_writer_path(
-    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+def test_record_messages_come_from_the_tap_s_own_writer_paths(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """`Stream._generate_record_messages` is overridden to skip the SDK's per-record walk."""
-    calls: list[str] = []
+    """`Stream._generate_record_messages` is overridden to skip the SDK's per-record walk, for
+    the records the SDK must see one at a time (incidents: their events and their bookmark
+    follow each). Every other stream writes its own messages, and the counter it gets from
+    `get_record_counter` (a public hook) still counts them in the SDK's metrics."""
+    through_the_sdk: Counter[str] = Counter()
     original = CanaryStream._generate_record_messages
 
     def counting(self: CanaryStream, record: dict[str, Any]) -> Any:
-        calls.append(self.name)
+        through_the_sdk[self.name] += 1
         return original(self, record)
 
     monkeypatch.setattr(CanaryStream, "_generate_record_messages", counting)
@@ -35,11 +41,22 @@ def test_record_messages_come_from_the_tap_s_own_writer_path(
     tap = TapThinkstCanary(
         config={"base_url": simulator.base_url, "auth_token": simulator.auth_token}
     )
-    with contextlib.redirect_stdout(stdout):
+    with (
+        caplog.at_level(logging.INFO, logger="singer_sdk.metrics"),
+        contextlib.redirect_stdout(stdout),
+    ):
         tap.sync_all()
-    records = [m for m in parse_messages(stdout.getvalue()) if m["type"] == "RECORD"]
-    assert records
-    assert len(calls) == len(records)
+    records = Counter(
+        m["stream"] for m in parse_messages(stdout.getvalue()) if m["type"] == "RECORD"
+    )
+    assert all(records[name] for name in ("incidents", "incident_events", "birds"))
+    assert through_the_sdk == {"incidents": records["incidents"]}
+    counted: Counter[str] = Counter()
+    for entry in caplog.records:
+        metric = json.loads(entry.getMessage().removeprefix("METRIC: "))
+        if metric["metric"] == "record_count":
+            counted[metric["tags"]["stream"]] += metric["value"]
+    assert counted == records
 
 
 def test_the_settings_are_checked_by_the_tap_s_own_validation() -> None:

@@ -473,3 +473,23 @@ def test_no_state_claims_an_incident_before_its_events_are_out(
                     assert events_seen[incident["id"]] == len(incident["events"]), incident["id"]
             checked_states += 1
     assert checked_states > changing_console.console.incident_count() / 7
+
+
+def test_the_streams_that_write_their_own_records_write_what_the_sdk_would(
+    simulator: Simulator,
+) -> None:
+    """A stream map that keeps every record (a filter that is always true) hands each record
+    to the SDK, one at a time; without one, every stream but `incidents` writes its own
+    messages. Both syncs write the same messages, in the same order."""
+    streams = list(TapThinkstCanary(config=config_for(simulator)).streams)
+    keep_all = {"stream_maps": {name: {"__filter__": "True"} for name in streams}}
+    by_the_sdk = sync_in_process(config_for(simulator, **keep_all))
+    written_directly = sync_in_process(config_for(simulator))
+
+    def messages(run: TapRun) -> list[tuple[str, dict[str, Any]]]:
+        return [(m["stream"], m["record"]) for m in run.record_messages]
+
+    assert messages(written_directly) == messages(by_the_sdk)
+    assert {stream for stream, _ in messages(written_directly)} == set(streams)
+    times = {m["time_extracted"][-6:] for m in written_directly.record_messages}
+    assert times == {"+00:00"}
