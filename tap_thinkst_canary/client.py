@@ -216,6 +216,8 @@ class CanaryStream(Stream, abc.ABC):
             for page in feed:
                 self.page_in_hand = page
                 room = self._dry_run_room(sum(self._emitted.values()))
+                if self._writes_its_records:
+                    self._sync_children_of(page, context)
                 yield from self.emit(
                     page.records, console, extracted_at=page.extracted_at, room=room
                 )
@@ -285,12 +287,14 @@ class CanaryStream(Stream, abc.ABC):
     def _write_records(
         self, records: Iterable[Row], console_name: str, extracted_at: datetime.datetime
     ) -> None:
-        """What the SDK does with each record when nothing maps, filters or follows it: its
-        message written, counted, then a safe point for a signal. In one loop here, without a
-        message object per record, it costs a fraction of the SDK's way (see
-        `_writes_its_records`)."""
+        """What the SDK does with each record when no stream map changes it: its message
+        written, the bookmark moved to it (as the SDK moves a sorted stream's), counted, then a
+        safe point for a signal. In one loop here, without a message object per record, it
+        costs a fraction of the SDK's way (see `_writes_its_records`)."""
         write = self._writer.record_writer(self.stream_maps[0].stream_alias, extracted_at)
         tombstones = self.tombstones
+        key = self.replication_key
+        bookmark = self.get_context_state({"console": console_name}) if key else {}
         stop_here_if_requested = INTERRUPTION.stop_here_if_requested
         written = 0
         try:
@@ -300,24 +304,39 @@ class CanaryStream(Stream, abc.ABC):
                     record.setdefault(DELETED_AT, None)
                 write(record)
                 written += 1
+                # A tombstone has no replication key: it says nothing of how far the stream is.
+                if key and (value := record.get(key)) is not None:
+                    bookmark["replication_key"] = key
+                    bookmark["replication_key_value"] = value
                 stop_here_if_requested()
         finally:
             self._emitted[console_name] += written
             if self._record_counter is not None:
                 self._record_counter.increment(written)
 
+    def _sync_children_of(self, page: Page, context: Context) -> None:
+        """The child streams of a page whose records the stream writes itself, synced before
+        them, as the SDK syncs them before the record that leads to them."""
+        if not (page.children_pending and page.records):
+            return
+        page.children_pending = False
+        for child in self.child_streams:
+            if child.selected or child.has_selected_descendents:
+                child.sync(context=dict(context))
+
     @cached_property
     def _writes_its_records(self) -> bool:
         """Whether the stream writes its own records' messages rather than hand each record to
-        the SDK: when the SDK's per-record work would change nothing. Nothing follows a record
-        (no child stream, no replication key to advance), it is selected whole, a single stream
-        map passes it on as it is (no filter, alias or flattening), and messages go out one
-        line each (no BATCH files). The SDK's record count still counts them."""
+        the SDK, when the SDK's per-record work would do nothing more: the stream is selected
+        whole, a single stream map passes each record on as it is (no filter, alias or
+        flattening), and messages go out one line each (no BATCH files). Its child streams and
+        its bookmark are then the stream's to follow, as the SDK would: children before the
+        records of a page, a sorted stream's bookmark at the record last written. The SDK's
+        record count still counts every record."""
         maps = self.stream_maps
         return (
             self.selected
-            and not self.child_streams
-            and self.replication_key is None
+            and (self.replication_key is None or self.is_sorted)
             and not self._some_property_deselected
             and len(maps) == 1
             and type(maps[0]) is SameRecordTransform

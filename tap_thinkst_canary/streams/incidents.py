@@ -47,10 +47,10 @@ class IncidentsStream(CanaryStream):
     accepts_tz = True
     record_schema = INCIDENT_SCHEMA
     primary_keys: t.ClassVar[list[str]] = ["console", "id"]
-    # The bookmark is the SDK's: it moves to each incident's `updated_id` as the incident is
-    # written. Each page is written in `updated_id` order, so a page ends at its highest;
-    # should a console ever page out of order, the bookmark can only go back (and re-sync),
-    # never skip an incident.
+    # The bookmark is the SDK's replication key: it moves to each incident's `updated_id` as the
+    # incident is written (by the SDK, or by `CanaryStream._write_records` the same way). Each
+    # page is written in `updated_id` order, so a page ends at its highest; should a console
+    # ever page out of order, the bookmark can only go back (and re-sync), never skip one.
     replication_key = "updated_id"
     is_sorted = True
     check_sorted = False

@@ -25,10 +25,9 @@ from testkit.tap import parse_messages
 def test_record_messages_come_from_the_tap_s_own_writer_paths(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """`Stream._generate_record_messages` is overridden to skip the SDK's per-record walk, for
-    the records the SDK must see one at a time (incidents: their events and their bookmark
-    follow each). Every other stream writes its own messages, and the counter it gets from
-    `get_record_counter` (a public hook) still counts them in the SDK's metrics."""
+    """With no stream map to apply, every stream writes its own messages, and the counter it
+    gets from `get_record_counter` (a public hook) counts them in the SDK's metrics. With one,
+    `Stream._generate_record_messages` is overridden to skip the SDK's per-record walk."""
     through_the_sdk: Counter[str] = Counter()
     original = CanaryStream._generate_record_messages
 
@@ -37,26 +36,30 @@ def test_record_messages_come_from_the_tap_s_own_writer_paths(
         return original(self, record)
 
     monkeypatch.setattr(CanaryStream, "_generate_record_messages", counting)
-    stdout = io.StringIO()
-    tap = TapThinkstCanary(
-        config={"base_url": simulator.base_url, "auth_token": simulator.auth_token}
-    )
-    with (
-        caplog.at_level(logging.INFO, logger="singer_sdk.metrics"),
-        contextlib.redirect_stdout(stdout),
-    ):
-        tap.sync_all()
-    records = Counter(
-        m["stream"] for m in parse_messages(stdout.getvalue()) if m["type"] == "RECORD"
-    )
+
+    def sync(**settings: Any) -> Counter[str]:
+        stdout = io.StringIO()
+        tap = TapThinkstCanary(
+            config={"base_url": simulator.base_url, "auth_token": simulator.auth_token, **settings}
+        )
+        with contextlib.redirect_stdout(stdout):
+            tap.sync_all()
+        messages = parse_messages(stdout.getvalue())
+        return Counter(m["stream"] for m in messages if m["type"] == "RECORD")
+
+    with caplog.at_level(logging.INFO, logger="singer_sdk.metrics"):
+        records = sync()
     assert all(records[name] for name in ("incidents", "incident_events", "birds"))
-    assert through_the_sdk == {"incidents": records["incidents"]}
+    assert not through_the_sdk
     counted: Counter[str] = Counter()
     for entry in caplog.records:
         metric = json.loads(entry.getMessage().removeprefix("METRIC: "))
         if metric["metric"] == "record_count":
             counted[metric["tags"]["stream"]] += metric["value"]
     assert counted == records
+
+    mapped = sync(stream_maps={"birds": {"__filter__": "True"}})
+    assert through_the_sdk == {"birds": mapped["birds"]}
 
 
 def test_the_settings_are_checked_by_the_tap_s_own_validation() -> None:

@@ -479,8 +479,9 @@ def test_the_streams_that_write_their_own_records_write_what_the_sdk_would(
     simulator: Simulator,
 ) -> None:
     """A stream map that keeps every record (a filter that is always true) hands each record
-    to the SDK, one at a time; without one, every stream but `incidents` writes its own
-    messages. Both syncs write the same messages, in the same order."""
+    to the SDK, one at a time; without one, every stream writes its own messages, follows its
+    child streams and moves its bookmark. Both syncs write the same records in the same order,
+    and end in the same state."""
     streams = list(TapThinkstCanary(config=config_for(simulator)).streams)
     keep_all = {"stream_maps": {name: {"__filter__": "True"} for name in streams}}
     by_the_sdk = sync_in_process(config_for(simulator, **keep_all))
@@ -490,6 +491,7 @@ def test_the_streams_that_write_their_own_records_write_what_the_sdk_would(
         return [(m["stream"], m["record"]) for m in run.record_messages]
 
     assert messages(written_directly) == messages(by_the_sdk)
+    assert written_directly.last_state == by_the_sdk.last_state
     assert {stream for stream, _ in messages(written_directly)} == set(streams)
     times = {m["time_extracted"][-6:] for m in written_directly.record_messages}
     assert times == {"+00:00"}

@@ -1,0 +1,108 @@
+"""The tap's cost in instructions, against the floor's: a figure that does not move with the load.
+
+    .venv/bin/python bench/instructions.py                  # 20,000 incidents, both runs
+    .venv/bin/python bench/instructions.py --runs incidents --incidents 5000
+
+CPU time on a shared machine moves by 10% from one run to the next, more than most changes to
+the tap are worth. Valgrind's callgrind counts the instructions a process executes instead, the
+same count for the same program and input whatever else the machine does (`apt-get install
+valgrind`). The runs are `bench/run.py`'s `incidents` and `all streams`, against the simulator's
+answers recorded once and replayed from memory, once each: no median is needed.
+
+An instruction is not a unit of time: the floor spends its instructions in orjson's parsing and
+writing, which run faster per instruction than the interpreter does, so the instruction ratio
+is higher than the CPU time ratio `bench/run.py` prints. It is the figure to compare two
+versions of the tap with; the targets are `bench/run.py`'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+from harness import FLOOR, FLOOR_STREAMS, TAP, SimulatorProcess, write_json
+from replay import RecordedConsole
+from run import SIMULATOR_CACHE_MB, Bench, record
+
+from testkit.tap import selecting
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+RUNS = {"incidents": ["incidents"], "all": list(FLOOR_STREAMS)}
+
+
+def instructions(command: list[str], workdir: Path, env: dict[str, str] | None = None) -> int:
+    """The instructions `command` executes, all its threads together."""
+    output = f"--callgrind-out-file={workdir / 'callgrind.out'}"
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", output, *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        check=False,
+    )
+    counted = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or counted is None:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise SystemExit(f"instructions: {command[0]} failed under callgrind:\n{tail}")
+    return int(counted.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=20_000, help="default 20,000")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--runs", default="incidents,all", help="incidents, all, or both")
+    args = parser.parse_args()
+    runs = args.runs.split(",")
+    if unknown := set(runs) - set(RUNS):
+        parser.error(f"unknown run {sorted(unknown)}; choose from {sorted(RUNS)}")
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 2
+
+    workdir = Path(tempfile.mkdtemp(prefix="tap-canary-instructions-"))
+    try:
+        with (
+            SimulatorProcess(
+                incidents=args.incidents, seed=args.seed, cache_mb=SIMULATOR_CACHE_MB
+            ) as sim,
+            RecordedConsole(sim) as console,
+        ):
+            bench = Bench(console, workdir, args.page_size)
+            config = bench.config()
+            discovered = subprocess.run(
+                [TAP, "--config", str(config), "--discover"], capture_output=True, check=True
+            ).stdout
+            catalog = orjson.loads(discovered)
+            record(bench, catalog)
+            floor_env = {"BENCH_AUTH_TOKEN": console.auth_token, "PATH": "/usr/bin:/bin"}
+            print(f"\n{args.incidents:,} incidents, page size {args.page_size}, instructions")
+            for run in runs:
+                streams = selecting(catalog, RUNS[run])
+                selected = write_json(workdir / f"catalog-{run}.json", streams)
+                floor_command = [sys.executable, FLOOR, "--base-url", console.base_url]
+                floor_command += ["--page-size", str(args.page_size), "--streams", run]
+                floor_command += ["--out", str(workdir / "floor.out")]
+                floor = instructions(floor_command, workdir, env=floor_env)
+                tap_command = [sys.executable, "-m", "tap_thinkst_canary"]
+                tap_command += ["--config", str(config), "--catalog", str(selected)]
+                tap = instructions(tap_command, workdir)
+                print(
+                    f"{run:<10} floor {floor / 1e9:7.3f} G   tap {tap / 1e9:7.3f} G   "
+                    f"tap/floor {tap / floor:5.2f}x"
+                )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
