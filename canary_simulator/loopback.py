@@ -4,6 +4,7 @@ simulators and the benchmark's recorded console all do."""
 from __future__ import annotations
 
 import abc
+import socket
 import sys
 import threading
 from http.server import ThreadingHTTPServer
@@ -64,6 +65,16 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         self.server_close()
         if thread is not None:
             thread.join(timeout=5)
+
+    @override
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        # An answer goes out in two writes, its headers and then its body. With Nagle's
+        # algorithm on, a small body waits for the client to acknowledge the headers, which it
+        # delays by 40 ms: every small answer took 44 ms instead of 1. A console answers
+        # without that wait (nginx sets TCP_NODELAY).
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
     @override
     def handle_error(self, request: Any, client_address: Any) -> None:
