@@ -140,7 +140,8 @@ def test_a_signal_during_start_up_ends_in_one_line(
     rng = random.Random(SEED + signum)
     delays = [rng.uniform(0, START_UP_SECONDS) for _ in range(START_UP_TRIALS_PER_SIGNAL)]
     problems: dict[str, list[str]] = {}
-    with simulator(small_console) as sim:
+    # Every answer as late as the latest signal: the sync cannot be over before it comes.
+    with simulator(small_console, latency_ms=1000 * START_UP_SECONDS) as sim:
         config = tap_config(sim.base_url)
         for number, delay in enumerate(delays):
             stopped = sync(
