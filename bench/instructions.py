@@ -4,10 +4,11 @@
     .venv/bin/python bench/instructions.py --runs incidents --incidents 5000
 
 CPU time on a shared machine moves by 10% from one run to the next, more than most changes to
-the tap are worth. Valgrind's callgrind counts the instructions a process executes instead, the
-same count for the same program and input whatever else the machine does (`apt-get install
-valgrind`). The runs are `bench/run.py`'s `incidents` and `all streams`, against the simulator's
-answers recorded once and replayed from memory, once each: no median is needed.
+the tap are worth. Valgrind's callgrind counts the instructions a process executes instead: the
+same count, to a fraction of a percent, for the same program and input whatever else the
+machine does (`apt-get install valgrind`). The runs are `bench/run.py`'s `incidents` and
+`all streams`, against the simulator's answers recorded once and replayed from memory, once
+each: no median is needed.
 
 An instruction is not a unit of time: the floor spends its instructions in orjson's parsing and
 writing, which run faster per instruction than the interpreter does, so the instruction ratio
