@@ -106,14 +106,21 @@ def test_a_first_sync_sends_no_tombstone_and_keeps_each_snapshot_s_keys(
         assert kept == {"flock_id": None, "keys": sorted(expected[stream])}
 
 
+# A stream map that keeps every record hands each one to the SDK: tombstones take that way too.
+THROUGH_THE_SDK: dict[str, Any] = {
+    "stream_maps": {stream.name: {"__filter__": "True"} for stream in STREAM_TYPES}
+}
+
+
+@pytest.mark.parametrize("settings", [{}, THROUGH_THE_SDK], ids=["written", "through-the-sdk"])
 def test_exactly_what_the_console_removed_gets_a_tombstone(
-    simulator: Simulator, console: Console
+    simulator: Simulator, console: Console, settings: dict[str, Any]
 ) -> None:
-    first = sync_in_process(config_for(simulator))
+    first = sync_in_process(config_for(simulator, **settings))
     removed = remove_one_of_each(console)
     [deletion] = [e for e in console.audit_entries() if e["action_type"] == "incident_delete"]
 
-    second = sync_in_process(config_for(simulator), state=first.last_state)
+    second = sync_in_process(config_for(simulator, **settings), state=first.last_state)
 
     assert tombstones(second) == {stream: {("c1", key)} for stream, key in removed.items()}
     stamped = {
@@ -134,7 +141,7 @@ def test_exactly_what_the_console_removed_gets_a_tombstone(
     assert live_keys(second, "flocks") == console.flock_ids()
 
     # Each deletion is said once: the next sync has nothing more to say.
-    third = sync_in_process(config_for(simulator), state=second.last_state)
+    third = sync_in_process(config_for(simulator, **settings), state=second.last_state)
     assert tombstones(third) == {}
     [partition] = third.last_state["bookmarks"]["incidents"]["partitions"]
     assert partition["deletions_pending"] == {}
