@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -118,6 +118,8 @@ class Table:
         for key in handled_elsewhere:
             keymap[key] = _HANDLED_ELSEWHERE
         self._keymap = keymap
+        self._fills: dict[tuple[str, ...], _Fill] = {}
+        self._sightings: dict[tuple[str, ...], int] = {}
 
     def column_for(self, raw_key: str) -> str | None:
         target = self._keymap.get(raw_key)
@@ -132,52 +134,189 @@ class Table:
         ``out`` may be a full row (every column present, most None) or a sparse one
         that only receives the columns ``raw`` has values for.
         """
+        shape = tuple(raw)
+        fill = self._fills.get(shape)
+        if fill is None:
+            fill = self._fill_for_new(shape)
+        return fill(raw, out)
+
+    def fill_source(self, shape: tuple[str, ...]) -> str:
+        """The source of the function that fills an object of ``shape`` (its keys in order)."""
+        return _fill_source(shape, self._keymap)[0]
+
+    def _fill_for_new(self, shape: tuple[str, ...]) -> _Fill:
+        """The fill for a shape not compiled yet: compiled once it has come often enough."""
+        sightings = self._sightings.get(shape, 0) + 1
+        if (
+            sightings < COMPILE_AFTER_SIGHTINGS
+            or len(self._fills) >= MAX_SHAPES
+            or sum(map(len, shape)) > MAX_SHAPE_CHARACTERS
+        ):
+            if len(self._sightings) >= MAX_SHAPES_COUNTED:
+                self._sightings.clear()
+            self._sightings[shape] = sightings
+            return self._fill_key_by_key
+        self._sightings.pop(shape, None)
+        fill = self._fills[shape] = _compile_fill(shape, self._keymap)
+        return fill
+
+    def _fill_key_by_key(
+        self, raw: Mapping[str, Any], out: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What every compiled fill does, one key at a time: for shapes past the limit."""
         extra: dict[str, Any] | None = None
-        # Hot loop: names bound locally, the commonest case (a string) tested first.
-        keymap = self._keymap
-        invalid, string, text = INVALID, to_string, str
+        keymap, string, text = self._keymap, to_string, str
         for key, value in raw.items():
+            # The commonest case (a string for an empty column) is tested first, without a call.
             target = keymap.get(key)
-            if target is not None:
-                name, convert, is_datetime = target
-                if convert is string and type(value) is text:
-                    typed = value  # the commonest case, without a call
-                elif convert is None:
-                    continue
-                elif (
-                    is_datetime
-                    and type(value) is text
-                    and (current := out.get(name)) is not None
-                    # The 'YYYY-MM-DD HH:MM:SS UTC+0000' form of the instant in the column,
-                    # compared by slices: the usual pair (an epoch and its '*_std') costs one
-                    # conversion, not two.
-                    and value[19:] == " UTC+0000"
-                    and value[11:19] == current[11:19]
-                    and value[:10] == current[:10]
-                    and value[10] == " "
-                ):
-                    continue  # a '*_std' rendering of the instant already in the column
-                else:
-                    typed = convert(value)
-                if typed is not invalid:
-                    if typed is None:
-                        continue
-                    current = out.get(name)
-                    if current is None:
-                        out[name] = typed
-                        continue
-                    if typed == current:
-                        continue
-                    if is_datetime and same_instant(current, typed):
-                        # Keep whichever rendering carries the finer precision.
-                        if len(typed) > len(current):
-                            out[name] = typed
-                        continue
-            if extra is None:
-                extra = {key: value}
+            if (
+                target is not None
+                and target[1] is string
+                and type(value) is text
+                and out.get(target[0]) is None
+            ):
+                out[target[0]] = value
             else:
-                extra[key] = value
+                extra = fill_one(target, out, extra, key, value)
         return extra
+
+
+# A console sends objects of a few shapes over and over (an event of one logtype has the
+# same keys, in the same order, every time), so a shape that comes often gets its own fill,
+# compiled once. Some shapes come once or twice only (a port scan's keys are the port numbers
+# scanned): they are filled key by key, as are all new shapes once a table has compiled its
+# share, and objects whose keys are too long together to be worth compiling (the widest
+# tables have a few dozen short keys).
+COMPILE_AFTER_SIGHTINGS: Final = 16
+MAX_SHAPES: Final = 256
+MAX_SHAPE_CHARACTERS: Final = 4096
+# How many shapes not compiled yet a table counts the sightings of, at most (then it starts
+# counting afresh): the shapes that come often are soon counted again.
+MAX_SHAPES_COUNTED: Final = 4096
+
+_Fill = Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any] | None]
+
+
+def fill_one(
+    target: _Target | None,
+    out: dict[str, Any],
+    extra: dict[str, Any] | None,
+    key: str,
+    value: Any,
+) -> dict[str, Any] | None:
+    """One raw key into ``out``: the definition of a fill, which the compiled fills follow.
+
+    Returns ``extra``, created when the value is kept there.
+    """
+    if target is None:
+        return keep(extra, key, value)
+    name, convert, is_datetime = target
+    if convert is None:
+        return extra
+    current = out.get(name)
+    if (
+        is_datetime
+        and current is not None
+        and type(value) is str
+        # The 'YYYY-MM-DD HH:MM:SS UTC+0000' form of the instant in the column, compared by
+        # slices: the usual pair (an epoch and its '*_std') costs one conversion, not two.
+        and value[19:] == " UTC+0000"
+        and value[11:19] == current[11:19]
+        and value[:10] == current[:10]
+        and value[10] == " "
+    ):
+        return extra
+    typed = convert(value)
+    if typed is INVALID:
+        return keep(extra, key, value)
+    if typed is None:
+        return extra
+    if current is None:
+        out[name] = typed
+    elif typed != current:
+        if not (is_datetime and same_instant(current, typed)):
+            return keep(extra, key, value)
+        if len(typed) > len(current):
+            # The same instant: keep whichever rendering carries the finer precision.
+            out[name] = typed
+    return extra
+
+
+def keep(extra: dict[str, Any] | None, key: str, value: Any) -> dict[str, Any]:
+    """``extra`` with ``key`` kept in it as sent."""
+    if extra is None:
+        return {key: value}
+    extra[key] = value
+    return extra
+
+
+def _compile_fill(shape: tuple[str, ...], keymap: Mapping[str, _Target]) -> _Fill:
+    # The way dataclasses and attrs make their methods: Python source, compiled once.
+    source, namespace = _fill_source(shape, keymap)
+    exec(compile(source, f"<fill of a {len(shape)}-key object>", "exec"), namespace)
+    fill: _Fill = namespace["fill"]
+    return fill
+
+
+def _fill_source(
+    shape: tuple[str, ...], keymap: Mapping[str, _Target]
+) -> tuple[str, dict[str, Any]]:
+    """A fill for objects with exactly the keys of ``shape``, in that order.
+
+    Each key becomes a few lines that do what `fill_one` does when its column is still
+    empty, the common case, and call `fill_one` otherwise; a key with no column is kept in
+    ``extra`` and a key handled elsewhere is not read. The source and the names it uses.
+    """
+    namespace: dict[str, Any] = {
+        "INVALID": INVALID,
+        "fill_one": fill_one,
+        "keep": keep,
+    }
+    values = [f"v{position}" for position in range(len(shape))]
+    lines = ["def fill(raw, out):", "    extra = None"]
+    if shape:
+        lines.append(f"    {', '.join(values)}, = raw.values()")
+    for position, (key, value) in enumerate(zip(shape, values, strict=True)):
+        target = keymap.get(key)
+        if target is None:
+            lines.append(f"    extra = keep(extra, {key!r}, {value})")
+            continue
+        name, convert, is_datetime = target
+        if convert is None:
+            continue
+        namespace[f"target{position}"] = target
+        lines.append(f"    if (current := out.get({name!r})) is None:")
+        if convert is to_string:
+            lines += [
+                f"        if type({value}) is str:",
+                f"            out[{name!r}] = {value}",
+                "        else:",
+                f"            extra = fill_one(target{position}, out, extra, {key!r}, {value})",
+            ]
+        else:
+            namespace[f"convert{position}"] = convert
+            lines += [
+                f"        typed = convert{position}({value})",
+                "        if typed is INVALID:",
+                f"            extra = keep(extra, {key!r}, {value})",
+                "        elif typed is not None:",
+                f"            out[{name!r}] = typed",
+            ]
+        if is_datetime:
+            # `fill_one`'s test for a '*_std' rendering of the instant already in the column.
+            lines += [
+                f"    elif not (type({value}) is str and {value}[19:] == ' UTC+0000'",
+                f"              and {value}[11:19] == current[11:19]",
+                f"              and {value}[:10] == current[:10] and {value}[10] == ' '):",
+                f"        extra = fill_one(target{position}, out, extra, {key!r}, {value})",
+            ]
+            continue
+        lines += [
+            "    else:",
+            f"        extra = fill_one(target{position}, out, extra, {key!r}, {value})",
+        ]
+    lines.append("    return extra")
+    return "\n".join(lines) + "\n", namespace
 
 
 def object_schema(properties: Mapping[str, Any]) -> dict[str, Any]:
