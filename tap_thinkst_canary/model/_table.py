@@ -146,38 +146,24 @@ class Table:
 
     def _fill_for_new(self, shape: tuple[str, ...]) -> _Fill:
         """The fill for a shape not compiled yet: compiled once it has come often enough."""
-        sightings = self._sightings.get(shape, 0) + 1
-        if (
-            sightings < COMPILE_AFTER_SIGHTINGS
-            or len(self._fills) >= MAX_SHAPES
-            or sum(map(len, shape)) > MAX_SHAPE_CHARACTERS
-        ):
+        if len(self._fills) >= MAX_SHAPES or sum(map(len, shape)) > MAX_SHAPE_CHARACTERS:
+            return self._fill_key_by_key
+        sightings = self._sightings.pop(shape, 0) + 1
+        if sightings < COMPILE_AFTER_SIGHTINGS:
             if len(self._sightings) >= MAX_SHAPES_COUNTED:
                 self._sightings.clear()
             self._sightings[shape] = sightings
             return self._fill_key_by_key
-        self._sightings.pop(shape, None)
         fill = self._fills[shape] = _compile_fill(shape, self._keymap)
         return fill
 
     def _fill_key_by_key(
         self, raw: Mapping[str, Any], out: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """What every compiled fill does, one key at a time: for shapes past the limit."""
+        """What every compiled fill does, one key at a time, for the shapes not compiled."""
         extra: dict[str, Any] | None = None
-        keymap, string, text = self._keymap, to_string, str
         for key, value in raw.items():
-            # The commonest case (a string for an empty column) is tested first, without a call.
-            target = keymap.get(key)
-            if (
-                target is not None
-                and target[1] is string
-                and type(value) is text
-                and out.get(target[0]) is None
-            ):
-                out[target[0]] = value
-            else:
-                extra = fill_one(target, out, extra, key, value)
+            extra = fill_one(self._keymap.get(key), out, extra, key, value)
         return extra
 
 
@@ -281,11 +267,11 @@ def _fill_source(
         if target is None:
             lines.append(f"    extra = keep(extra, {key!r}, {value})")
             continue
-        name, convert, is_datetime = target
+        name, convert, _ = target
         if convert is None:
             continue
         namespace[f"target{position}"] = target
-        lines.append(f"    if (current := out.get({name!r})) is None:")
+        lines.append(f"    if out.get({name!r}) is None:")
         if convert is to_string:
             lines += [
                 f"        if type({value}) is str:",
@@ -302,15 +288,6 @@ def _fill_source(
                 "        elif typed is not None:",
                 f"            out[{name!r}] = typed",
             ]
-        if is_datetime:
-            # `fill_one`'s test for a '*_std' rendering of the instant already in the column.
-            lines += [
-                f"    elif not (type({value}) is str and {value}[19:] == ' UTC+0000'",
-                f"              and {value}[11:19] == current[11:19]",
-                f"              and {value}[:10] == current[:10] and {value}[10] == ' '):",
-                f"        extra = fill_one(target{position}, out, extra, {key!r}, {value})",
-            ]
-            continue
         lines += [
             "    else:",
             f"        extra = fill_one(target{position}, out, extra, {key!r}, {value})",

@@ -3,7 +3,6 @@ sight, and with every object filled key by key. Both are the model; a difference
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Iterator
 
@@ -11,9 +10,11 @@ import pytest
 
 from tap_thinkst_canary.model import _table
 
+from .helpers import model_tables
+
 
 def _forget_compiled_fills() -> None:
-    for table in [thing for thing in gc.get_objects() if isinstance(thing, _table.Table)]:
+    for table in model_tables().values():
         table._fills.clear()
         table._sightings.clear()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import pkgutil
 import re
 from datetime import datetime
 from functools import cache
@@ -11,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+import tap_thinkst_canary.model
+from tap_thinkst_canary.model._table import Table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -67,3 +72,15 @@ def assert_valid(record: dict[str, Any], schema: dict[str, Any]) -> None:
 def frozen(value: Any) -> Any:
     """A deep copy to compare against after a call, to prove the input was not changed."""
     return copy.deepcopy(value)
+
+
+@cache
+def model_tables() -> dict[str, Table]:
+    """Every table of the data model, by `module.name`."""
+    found: dict[str, Table] = {}
+    for module_info in pkgutil.iter_modules(tap_thinkst_canary.model.__path__):
+        module = importlib.import_module(f"tap_thinkst_canary.model.{module_info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, Table):
+                found[f"{module_info.name}.{name}"] = value
+    return found

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import random
 from typing import Any
 
 import pytest
 
-import tap_thinkst_canary.model
 from tap_thinkst_canary.model import _table
 from tap_thinkst_canary.model._convert import INVALID
 from tap_thinkst_canary.model._table import Table
 
+from .helpers import model_tables
 
-def _tables() -> dict[str, Table]:
-    found: dict[str, Table] = {}
-    for module_info in pkgutil.iter_modules(tap_thinkst_canary.model.__path__):
-        module = importlib.import_module(f"tap_thinkst_canary.model.{module_info.name}")
-        for name, value in vars(module).items():
-            if isinstance(value, Table):
-                found[f"{module_info.name}.{name}"] = value
-    return found
+TABLES = model_tables()
 
 
-TABLES = _tables()
+@pytest.fixture(scope="module", autouse=True)
+def table_fills() -> None:
+    """These tests compare the two ways of filling directly: they need not run under each."""
+
 
 # Values of every kind a console sends, well formed or not: the epoch 1586338742 is
 # 2020-04-08 09:39:02 UTC, so the date-times agree with each other in some orders and not in
