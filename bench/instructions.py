@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/instructions.py                  # 20,000 incidents, both runs
     .venv/bin/python bench/instructions.py --runs incidents --incidents 5000
+    .venv/bin/python bench/instructions.py --compare /tmp/variant   # this tap, then a copy's
 
 CPU time on a shared machine moves by 10% from one run to the next, more than most changes to
 the tap are worth. Valgrind's callgrind counts the instructions a process executes instead: the
@@ -13,12 +14,15 @@ each: no median is needed.
 An instruction is not a unit of time: the floor spends its instructions in orjson's parsing and
 writing, which run faster per instruction than the interpreter does, so the instruction ratio
 is higher than the CPU time ratio `bench/run.py` prints. It is the figure to compare two
-versions of the tap with; the targets are `bench/run.py`'s.
+versions of the tap with; the targets are `bench/run.py`'s. `--compare DIR` counts, in the
+same run and against the same answers, the tap whose `tap_thinkst_canary` package is in DIR
+(a copy with a change, or with compiled modules beside its sources), each after this one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -37,7 +41,12 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 RUNS = {"incidents": ["incidents"], "all": list(FLOOR_STREAMS)}
 
 
-def instructions(command: list[str], workdir: Path, env: dict[str, str] | None = None) -> int:
+def instructions(
+    command: list[str],
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
     """The instructions `command` executes, all its threads together."""
     output = f"--callgrind-out-file={workdir / 'callgrind.out'}"
     done = subprocess.run(
@@ -46,6 +55,7 @@ def instructions(command: list[str], workdir: Path, env: dict[str, str] | None =
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=cwd,
         check=False,
     )
     counted = _COLLECTED.search(done.stderr)
@@ -61,6 +71,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--runs", default="incidents,all", help="incidents, all, or both")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also count the tap whose package is in DIR/tap_thinkst_canary (repeatable)",
+    )
     args = parser.parse_args()
     runs = args.runs.split(",")
     if unknown := set(runs) - set(RUNS):
@@ -68,6 +86,9 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
+    for variant in args.compare:
+        if not (variant / "tap_thinkst_canary" / "__init__.py").is_file():
+            parser.error(f"--compare {variant}: no tap_thinkst_canary package in it")
 
     workdir = Path(tempfile.mkdtemp(prefix="tap-canary-instructions-"))
     try:
@@ -100,6 +121,15 @@ def main() -> int:
                     f"{run:<10} floor {floor / 1e9:7.3f} G   tap {tap / 1e9:7.3f} G   "
                     f"tap/floor {tap / floor:5.2f}x"
                 )
+                for variant in args.compare:
+                    # Run from outside this checkout: `python -m` puts the working directory
+                    # first on the path, before PYTHONPATH's copy.
+                    env = {**os.environ, "PYTHONPATH": str(variant.resolve())}
+                    other = instructions(tap_command, workdir, env=env, cwd=workdir)
+                    print(
+                        f"{'':<10} {variant!s:<19} {other / 1e9:7.3f} G   "
+                        f"tap/floor {other / floor:5.2f}x   against this tap {other / tap:5.3f}x"
+                    )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
