@@ -17,7 +17,7 @@ MELTANO_STAMP := $(MELTANO_VENV)/.installed
 PLUGINS_STAMP := .meltano/.installed
 # Python files outside the two packages that mypy's default file list covers.
 ECO_PY := demo report scripts/generate_docs.py scripts/supported_pythons.py scripts/lock.py \
-	tests/e2e tests/test_repo_files.py testkit
+	tests/e2e tests/test_repo_files.py testkit bench
 
 # Meltano must not phone home: no usage statistics, and every plugin is defined inline.
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false

@@ -64,6 +64,11 @@ def loop(bodies: list[bytes], convert: Callable[[Any], Iterator[Any]]) -> Callab
     return run
 
 
+def one_each(convert: Callable[[Any], Any]) -> Callable[[Any], Iterator[Any]]:
+    """A loop's step that converts each raw object into one record."""
+    return lambda raw: iter((convert(raw),))
+
+
 def report(label: str, measured: tuple[float, float, int], baseline: float | None) -> float:
     """Print one line; return its CPU seconds (the baseline of the lines after it)."""
     wall, cpu, count = measured
@@ -138,7 +143,7 @@ def main() -> None:
         )
         report(
             f"{label}: + {convert.__name__}",
-            best(args.repeat, loop(bodies, lambda raw, c=convert: iter((c(raw),)))),
+            best(args.repeat, loop(bodies, one_each(convert))),
             base,
         )
 

@@ -124,8 +124,11 @@ class Console(Protocol):
     """What the benchmark needs of the server it points the tap at: the simulator itself or
     its recorded answers."""
 
-    base_url: str
-    auth_token: str
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def auth_token(self) -> str: ...
 
     def request_log(self) -> list[Request]: ...
 
