@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 import orjson
-from harness import FLOOR, FLOOR_STREAMS, TAP, SimulatorProcess, write_json
+from harness import FLOOR, FLOOR_STREAMS, REPO, TAP, SimulatorProcess, write_json
 from replay import RecordedConsole
 from run import SIMULATOR_CACHE_MB, Bench, record
 
@@ -63,6 +63,28 @@ def instructions(
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         raise SystemExit(f"instructions: {command[0]} failed under callgrind:\n{tail}")
     return int(counted.group(1))
+
+
+def _check_imports_from(variant: Path, env: dict[str, str], cwd: Path) -> None:
+    """Stop unless the tap run with `env` imports the package in `variant`: counting this
+    checkout's tap twice would look like a change that does nothing. Its byte code is
+    written first, as this checkout's is, so no run pays for compiling it (a run that may
+    not write byte code, under PYTHONDONTWRITEBYTECODE, would pay every time)."""
+    for package in (variant, REPO):
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(package / "tap_thinkst_canary")],
+            check=True,
+        )
+    found = subprocess.run(
+        [sys.executable, "-c", "import tap_thinkst_canary; print(tap_thinkst_canary.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=True,
+    ).stdout.strip()
+    if not Path(found).resolve().is_relative_to(variant.resolve()):
+        raise SystemExit(f"instructions: --compare {variant} imports {found} instead")
 
 
 def main() -> int:
@@ -125,6 +147,7 @@ def main() -> int:
                     # Run from outside this checkout: `python -m` puts the working directory
                     # first on the path, before PYTHONPATH's copy.
                     env = {**os.environ, "PYTHONPATH": str(variant.resolve())}
+                    _check_imports_from(variant, env, workdir)
                     other = instructions(tap_command, workdir, env=env, cwd=workdir)
                     print(
                         f"{'':<10} {variant!s:<19} {other / 1e9:7.3f} G   "
