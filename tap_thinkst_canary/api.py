@@ -46,6 +46,8 @@ if t.TYPE_CHECKING:
     from tap_thinkst_canary.settings import ConsoleSettings, Settings
 
 JSON = dict[str, t.Any]
+# Reads a successful answer's body faster than the general way, or gives None to leave it to it.
+PageReader = t.Callable[[bytearray], JSON | None]
 
 # The first retry waits about this long; each further one doubles it, up to `max_retry_wait`.
 FIRST_RETRY_WAIT = 1.0
@@ -117,11 +119,21 @@ class CanaryApi:
             logger=None,
         )(self._get_once)
 
-    def get(self, endpoint: str, params: Mapping[str, t.Any] | None = None) -> JSON:
-        """The JSON object the console answers to `GET {base_url}{endpoint}?{params}`."""
+    def get(
+        self,
+        endpoint: str,
+        params: Mapping[str, t.Any] | None = None,
+        *,
+        reader: PageReader | None = None,
+    ) -> JSON:
+        """The JSON object the console answers to `GET {base_url}{endpoint}?{params}`.
+
+        A successful answer goes to `reader` first, if given: what it returns is the answer,
+        unless it returns None, when the answer is parsed the general way.
+        """
         started = time.monotonic()
         try:
-            return self._get_with_retries(endpoint, dict(params or {}))
+            return self._get_with_retries(endpoint, dict(params or {}), reader)
         except TransientError as error:
             elapsed = time.monotonic() - started
             tries = f"{self._max_tries} {'try' if self._max_tries == 1 else 'tries'}"
@@ -130,11 +142,18 @@ class CanaryApi:
                 f"{elapsed:.0f} s; {error.hint}."
             ) from None
 
-    def pages(self, endpoint: str, params: Mapping[str, t.Any]) -> Iterator[JSON]:
+    def pages(
+        self,
+        endpoint: str,
+        params: Mapping[str, t.Any],
+        *,
+        reader: PageReader | None = None,
+    ) -> Iterator[JSON]:
         """Every page of a cursor-paged endpoint: the first asked for with `params`, the rest
-        with the `cursor` value alone, which carries the original filters."""
+        with the `cursor` value alone, which carries the original filters; `reader` as `get`'s.
+        """
         seen: set[str] = set()
-        page = self.get(endpoint, params)
+        page = self.get(endpoint, params, reader=reader)
         while True:
             yield page
             cursor = (page.get("cursor") or {}).get("next")
@@ -146,7 +165,7 @@ class CanaryApi:
                     "which would never end; run the sync again, it resumes from its last state."
                 )
             seen.add(cursor)
-            page = self.get(endpoint, {"cursor": cursor})
+            page = self.get(endpoint, {"cursor": cursor}, reader=reader)
 
     def check_access(self) -> None:
         """One cheap request that fails with the right error if the console cannot be used."""
@@ -154,7 +173,7 @@ class CanaryApi:
 
     # One try
 
-    def _get_once(self, endpoint: str, params: dict[str, t.Any]) -> JSON:
+    def _get_once(self, endpoint: str, params: dict[str, t.Any], reader: PageReader | None) -> JSON:
         deadline = time.monotonic() + self._timeout
         try:
             response = self._session.get(
@@ -192,7 +211,7 @@ class CanaryApi:
             ) from None
         with response:
             body = self._read_body(response, deadline)
-        return self._decode(endpoint, params, response, body)
+        return self._decode(endpoint, params, response, body, reader)
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytearray:
         """The whole body, or a `TransientError` once the try has lasted `request_timeout`.
@@ -235,6 +254,7 @@ class CanaryApi:
         params: Mapping[str, t.Any],
         response: requests.Response,
         body: bytearray,
+        reader: PageReader | None = None,
     ) -> JSON:
         status = response.status_code
         self._scrubber.scrub_in_place(body)
@@ -255,7 +275,11 @@ class CanaryApi:
                 "proxy or the console's web interface?); check that `domain`/`base_url` point "
                 "at the console API, https://<domain hash>.canary.tools/api/v1."
             )
-        data = self._parse(endpoint, body)
+        data = None
+        if reader is not None and status < 300 and len(body) < LARGE_ANSWER_BYTES:
+            data = reader(body)
+        if data is None:
+            data = self._parse(endpoint, body)
         # The parsed answer is all that is needed from here on: a large page's bytes go now.
         body.clear()
         if data is None:

@@ -61,7 +61,7 @@ from tap_thinkst_canary.writer import FastSingerWriter
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_thinkst_canary.api import JSON
+    from tap_thinkst_canary.api import JSON, PageReader
     from tap_thinkst_canary.consoles import Console
     from tap_thinkst_canary.settings import Settings
     from tap_thinkst_canary.tap import TapThinkstCanary
@@ -406,12 +406,19 @@ class CanaryStream(Stream, abc.ABC):
         return {name: value for name, value in params.items() if value is not None}
 
     def fetch_pages(
-        self, console: Console, params: Mapping[str, t.Any], *, part: str = ""
+        self,
+        console: Console,
+        params: Mapping[str, t.Any],
+        *,
+        part: str = "",
+        reader: PageReader | None = None,
     ) -> Iterator[list[JSON]]:
         """The raw objects of every page, a page at a time, logging progress as they come;
-        `part` names the slice of the stream being paged, if it is paged in several."""
+        `part` names the slice of the stream being paged, if it is paged in several; `reader`
+        reads the pages it can (see `CanaryApi.get`)."""
         empty_in_a_row = 0
-        for number, page in enumerate(console.api.pages(self.path, params), start=1):
+        pages = console.api.pages(self.path, params, reader=reader)
+        for number, page in enumerate(pages, start=1):
             items = page.get(self.records_key) or []
             self._fetched[console.name] += len(items)
             self.log_progress(console, number, _total_pages(page), part=part)

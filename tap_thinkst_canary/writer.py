@@ -24,6 +24,7 @@ from singer_sdk.singerlib.encoding.simple import Message
 from typing_extensions import override
 
 from tap_thinkst_canary.errors import OutputClosedError, SyncStopped
+from tap_thinkst_canary.model.events import EventsJson
 
 # Enough records to make the system calls rare, few enough to keep memory flat.
 WRITE_OUT_BYTES = 256 * 1024
@@ -31,6 +32,8 @@ _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
 def _encode_other(value: t.Any) -> t.Any:
+    if type(value) is EventsJson:
+        return orjson.Fragment(value.json)
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, datetime.date):

@@ -18,7 +18,9 @@ General rules
 * **One column per instant.** When the API renders one instant several ways
   (``created``/``created_std``, ``updated_time``/``updated_std``/``updated``), one
   ``*_at`` column holds it, at the finest precision given, and the redundant
-  renderings are dropped; a rendering that disagrees is kept in ``extra``.
+  renderings are dropped; a rendering that disagrees is kept in ``extra``. Two
+  renderings agree when they name the same second and at most one of them has a
+  fraction of it (``.250000`` and ``.500000`` of one second disagree).
 * **Nothing is lost.** Fields without a typed column are kept, under their
   original names, in the JSON object column ``extra``. A value that cannot be
   converted to its column's type (``"src_port": "n/a"``, an integer beyond 64
@@ -46,7 +48,10 @@ object are promoted onto the record: ``description`` (what happened, e.g.
 ``local_time``, ``memo`` unchanged. ``logtype_name`` and ``logtype_category`` come
 from the logtype catalogue. ``events`` carries the incident's events as the console
 sent them (JSON objects with the console's own keys and values; anything else in the
-list is kept as ``{"value": ...}``), token credentials redacted; the typed, normalised
+list is kept as ``{"value": ...}``), token credentials redacted. ``typed_page`` reads a
+whole page of incidents from its bytes into the same records, faster, with each incident's
+events kept as the JSON text the console sent (an ``EventsJson``, written out byte for byte,
+numbers included) wherever they need no redaction; the typed, normalised
 per-event columns are in ``incident_events``. Unknown
 keys of ``description`` are kept in ``extra.description``.
 
@@ -194,6 +199,7 @@ from tap_thinkst_canary.model.ignored_incidents import (
     IGNORED_INCIDENT_SCHEMA,
     ignored_incident_record,
 )
+from tap_thinkst_canary.model.incident_pages import TypedIncidents, typed_page
 from tap_thinkst_canary.model.incidents import (
     INCIDENT_EVENT_SCHEMA,
     INCIDENT_SCHEMA,
@@ -232,6 +238,7 @@ __all__ = [
     "FlockSettingsAnswers",
     "Logtype",
     "Redactor",
+    "TypedIncidents",
     "api_key_record",
     "audit_record",
     "bird_record",
@@ -256,6 +263,7 @@ __all__ = [
     "outside_bird_incident_record",
     "redact_token",
     "token_record",
+    "typed_page",
     "updatable_birds",
     "user_record",
 ]

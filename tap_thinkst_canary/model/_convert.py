@@ -243,8 +243,13 @@ def to_datetime(value: Any) -> Any:
 
 
 def same_instant(first: str, second: str) -> bool:
-    """Whether two converted date-times name the same second."""
-    return first[:19] == second[:19]
+    """Whether two different converted date-times agree: the same second, one of them without
+    a fraction of it (two different fractions are two different instants)."""
+    return first[:19] == second[:19] and min(len(first), len(second)) == _WHOLE_SECOND_LENGTH
+
+
+# 'YYYY-MM-DDTHH:MM:SSZ'
+_WHOLE_SECOND_LENGTH: Final = 20
 
 
 _SECOND_SUFFIXES: Final = tuple(f"{second:02d}" for second in range(60))

@@ -121,6 +121,10 @@ class Table:
         self._fills: dict[tuple[str, ...], _Fill] = {}
         self._sightings: dict[tuple[str, ...], int] = {}
 
+    def raw_keys(self) -> tuple[str, ...]:
+        """Every raw key the table reads or knows is handled elsewhere."""
+        return tuple(self._keymap)
+
     def column_for(self, raw_key: str) -> str | None:
         target = self._keymap.get(raw_key)
         return target[0] if target and target[1] is not None else None

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import orjson
+from typing_extensions import override
+
 from tap_thinkst_canary.model._table import (
     BOOLEAN,
     DATETIME,
@@ -340,7 +343,7 @@ EVENT_SECRET_KEYS: Final = frozenset(
     {"aws_secret_access_key", "factory_auth", "wg_private_key", "private_key", "slack_api_key"}
 )
 # Every spelling of them an event may use, in the capitalisations the event table reads.
-_SECRET_SPELLINGS: Final = frozenset(
+EVENT_SECRET_SPELLINGS: Final = frozenset(
     spelling
     for key in (*EVENT_SECRET_KEYS, "secret_access_key")
     for spelling in (key, key.lower(), key.upper(), key.title())
@@ -392,11 +395,38 @@ def redact_event(raw: dict[str, Any]) -> dict[str, Any]:
 
     Most events carry none: those come back as they are, not copied.
     """
-    if _SECRET_SPELLINGS.isdisjoint(raw):
+    if EVENT_SECRET_SPELLINGS.isdisjoint(raw):
         return raw
     return {
-        key: REDACTED if value and key in _SECRET_SPELLINGS else value for key, value in raw.items()
+        key: REDACTED if value and key in EVENT_SECRET_SPELLINGS else value
+        for key, value in raw.items()
     }
+
+
+class EventsJson:
+    """An incident's events kept as the JSON text the console sent (see `incident_pages`):
+    written out as they are, decoded only for the rows of ``incident_events``."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+
+    def decoded(self) -> list[Any]:
+        events: list[Any] = orjson.loads(self.json)
+        return events
+
+    @override
+    def __eq__(self, other: object) -> bool:
+        return type(other) is EventsJson and other.json == self.json
+
+    @override
+    def __hash__(self) -> int:
+        return hash(self.json)
+
+    @override
+    def __repr__(self) -> str:
+        return f"EventsJson({self.json!r})"
 
 
 def events_as_sent(raw_events: list[Any], redact: bool = True) -> list[Any]:
@@ -405,7 +435,7 @@ def events_as_sent(raw_events: list[Any], redact: bool = True) -> list[Any]:
     Only the rare event that echoes a credential is copied. An event that is not an object
     (which the console never sends) is kept as ``{"value": ...}``, so that every item is one.
     """
-    clean = _SECRET_SPELLINGS.isdisjoint if redact else None
+    clean = EVENT_SECRET_SPELLINGS.isdisjoint if redact else None
     return [
         event
         if type(event) is dict and (clean is None or clean(event))

@@ -18,6 +18,7 @@ from tap_thinkst_canary.model._table import (
 )
 from tap_thinkst_canary.model.events import (
     EVENT_PROPERTIES,
+    EventsJson,
     event_object,
     events_as_sent,
     fill_event,
@@ -32,7 +33,7 @@ _UPDATED_AT: Final = Column(
 )
 
 # Keys of the incident object itself.
-_INCIDENT_TABLE: Final = Table(
+INCIDENT_TABLE: Final = Table(
     (
         Column("id", STRING, "The incident key (primary key).", ("id",)),
         Column(
@@ -108,7 +109,7 @@ LOGTYPE_PROPERTIES: Final = {
 
 INCIDENT_SCHEMA: Final[dict[str, Any]] = object_schema(
     {
-        **_INCIDENT_TABLE.properties(),
+        **INCIDENT_TABLE.properties(),
         **DESCRIPTION_TABLE.properties(),
         **LOGTYPE_PROPERTIES,
         "events": {
@@ -121,7 +122,7 @@ INCIDENT_SCHEMA: Final[dict[str, Any]] = object_schema(
     }
 )
 
-_INCIDENT_TEMPLATE: Final = dict.fromkeys(INCIDENT_SCHEMA["properties"])
+INCIDENT_TEMPLATE: Final = dict.fromkeys(INCIDENT_SCHEMA["properties"])
 
 INCIDENT_EVENT_SCHEMA: Final[dict[str, Any]] = object_schema(
     {
@@ -149,12 +150,12 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
     Its events stay as the console sent them, secrets redacted: typing them is the work of
     ``incident_event_rows``, done only when the ``incident_events`` stream wants them.
     """
-    out = _INCIDENT_TEMPLATE.copy()
+    out = INCIDENT_TEMPLATE.copy()
     if type(raw) is not dict:
         out["events"] = []
         out["extra"] = None if raw is None else {"value": raw}
         return out
-    extra = _INCIDENT_TABLE.fill(raw, out)
+    extra = INCIDENT_TABLE.fill(raw, out)
     description = raw.get("description")
     events: list[dict[str, Any]] = []
     if type(description) is dict:
@@ -170,10 +171,15 @@ def incident_record(raw: Any, *, redact: bool = True) -> dict[str, Any]:
         extra = {**(extra or {}), "description": description}
     out["events"] = events
     out["extra"] = extra
-    name, category = lookup(out["logtype"])
-    out["logtype_name"] = name or None
-    out["logtype_category"] = category or None
-    return out
+    return with_logtype(out)
+
+
+def with_logtype(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with the name and category of its logtype."""
+    name, category = lookup(record["logtype"])
+    record["logtype_name"] = name or None
+    record["logtype_category"] = category or None
+    return record
 
 
 def _head(
@@ -231,6 +237,8 @@ def incident_event_rows(record: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     The record's events were redacted (or not) when it was made; the rows follow suit.
     """
     events = record.get("events")
+    if type(events) is EventsJson:
+        events = events.decoded()
     if not events:
         return
     head = _head(

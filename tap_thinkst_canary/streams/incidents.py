@@ -6,6 +6,7 @@ import datetime
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from typing_extensions import override
 
@@ -15,8 +16,10 @@ from tap_thinkst_canary.errors import SyncInterrupted, SyncStopped
 from tap_thinkst_canary.model import (
     INCIDENT_EVENT_SCHEMA,
     INCIDENT_SCHEMA,
+    TypedIncidents,
     incident_event_rows,
     incident_record,
+    typed_page,
 )
 
 if t.TYPE_CHECKING:
@@ -102,10 +105,16 @@ class IncidentsStream(CanaryStream):
             flock_id=console.settings.flock_id,
         )
         redact = self.settings.redact_secrets
-        for raw_page in self.fetch_pages(console, params):
-            page = sorted(
-                (incident_record(raw, redact=redact) for raw in raw_page), key=_updated_id
+        # Events kept as the JSON they came in are for the tap's own writer alone: the SDK's
+        # per-record path (a stream map, BATCH files) wants them as objects.
+        reader = partial(typed_page, redact=redact) if self._writes_its_records else None
+        for raw_page in self.fetch_pages(console, params, reader=reader):
+            records = (
+                raw_page
+                if isinstance(raw_page, TypedIncidents)
+                else (incident_record(raw, redact=redact) for raw in raw_page)
             )
+            page = sorted(records, key=_updated_id)
             # The raw objects are not needed any more, and one incident can hold 100,000 events:
             # emptying the list frees them now, whoever still holds the page.
             raw_page.clear()

@@ -37,7 +37,7 @@ from tap_thinkst_canary.model.audit import _AUDIT_TABLE
 from tap_thinkst_canary.model.birds import _BIRD_TABLE
 from tap_thinkst_canary.model.events import EVENT_TABLE
 from tap_thinkst_canary.model.flocks import _FLOCK_TABLE
-from tap_thinkst_canary.model.incidents import _INCIDENT_TABLE, DESCRIPTION_TABLE
+from tap_thinkst_canary.model.incidents import DESCRIPTION_TABLE, INCIDENT_TABLE
 from tap_thinkst_canary.model.tokens import _TOKEN_TABLE
 
 from .helpers import assert_valid, frozen, load
@@ -138,7 +138,7 @@ def test_messy_incidents_and_events() -> None:
         if not isinstance(raw, dict):
             continue
         top = {k: v for k, v in raw.items() if k != "description"}
-        assert_nothing_lost(top, record, _INCIDENT_TABLE, extra)
+        assert_nothing_lost(top, record, INCIDENT_TABLE, extra)
         description = raw.get("description")
         if isinstance(description, dict):
             inner = {k: v for k, v in description.items() if k != "events"}

@@ -120,12 +120,12 @@ def test_an_interrupted_sync_resumes_without_losing_records(
     calls = {"/incidents/all": 0, "/audit_trail/fetch": 0}
 
     def stop_at(limits: dict[str, int]) -> Callable[..., Any]:
-        def get(api: CanaryApi, endpoint: str, params: Any = None) -> Any:
+        def get(api: CanaryApi, endpoint: str, params: Any = None, **options: Any) -> Any:
             if endpoint in limits:
                 calls[endpoint] += 1
                 if calls[endpoint] > limits[endpoint]:
                     raise ConsoleError("stopped by the test")
-            return real_get(api, endpoint, params)
+            return real_get(api, endpoint, params, **options)
 
         return get
 
