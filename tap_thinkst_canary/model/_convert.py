@@ -45,7 +45,7 @@ _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
 # The console's own spellings, looked up before any normalising.
 _EXACT_BOOLEAN_WORDS: Final = {"True": True, "False": False, "true": True, "false": False}
-_MONTHS: Final = {
+MONTH_NUMBERS: Final = {
     name: f"{number:02d}"
     for number, name in enumerate(
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -378,7 +378,7 @@ def _from_http_date(text: str) -> Any:
     if len(parts) != 6 or parts[5] not in ("GMT", "UTC"):
         return INVALID
     _, day, month_name, year, clock, _ = parts
-    month = _MONTHS.get(month_name)
+    month = MONTH_NUMBERS.get(month_name)
     if month is None or len(day) != 2 or len(year) != 4:
         return INVALID
     return _from_calendar_text(f"{year}-{month}-{day} {clock} UTC+0000")
@@ -391,7 +391,7 @@ def _from_javascript_date(text: str) -> Any:
         return INVALID
     _, month_name, day, year, clock = parts[:5]
     zone = parts[5] if len(parts) == 6 else ""
-    month = _MONTHS.get(month_name)
+    month = MONTH_NUMBERS.get(month_name)
     if month is None or len(day) != 2 or len(year) != 4 or len(clock) != 8:
         return INVALID
     return _from_calendar_text(f"{year}-{month}-{day} {clock} {zone}")

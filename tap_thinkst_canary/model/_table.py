@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from tap_thinkst_canary.model._convert import (
     INVALID,
+    MONTH_NUMBERS,
     Converter,
     same_instant,
     to_boolean,
@@ -138,11 +140,17 @@ class Table:
         ``out`` may be a full row (every column present, most None) or a sparse one
         that only receives the columns ``raw`` has values for.
         """
-        shape = tuple(raw)
-        fill = self._fills.get(shape)
+        return self.fill_values(tuple(raw), raw.values(), out)
+
+    def fill_values(
+        self, keys: tuple[str, ...], values: Iterable[Any], out: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """`fill` for an object given as its `keys` and their `values`, in the same order (as
+        a structure holds them, None where it has no value)."""
+        fill = self._fills.get(keys)
         if fill is None:
-            fill = self._fill_for_new(shape)
-        return fill(raw, out)
+            fill = self._fill_for_new(keys)
+        return fill(values, out)
 
     def fill_source(self, shape: tuple[str, ...]) -> str:
         """The source of the function that fills an object of ``shape`` (its keys in order)."""
@@ -151,23 +159,24 @@ class Table:
     def _fill_for_new(self, shape: tuple[str, ...]) -> _Fill:
         """The fill for a shape not compiled yet: compiled once it has come often enough."""
         if len(self._fills) >= MAX_SHAPES or sum(map(len, shape)) > MAX_SHAPE_CHARACTERS:
-            return self._fill_key_by_key
+            return partial(self._fill_key_by_key, shape)
         sightings = self._sightings.pop(shape, 0) + 1
         if sightings < COMPILE_AFTER_SIGHTINGS:
             if len(self._sightings) >= MAX_SHAPES_COUNTED:
                 self._sightings.clear()
             self._sightings[shape] = sightings
-            return self._fill_key_by_key
+            return partial(self._fill_key_by_key, shape)
         fill = self._fills[shape] = _compile_fill(shape, self._keymap)
         return fill
 
     def _fill_key_by_key(
-        self, raw: Mapping[str, Any], out: dict[str, Any]
+        self, shape: tuple[str, ...], values: Iterable[Any], out: dict[str, Any]
     ) -> dict[str, Any] | None:
         """What every compiled fill does, one key at a time, for the shapes not compiled."""
         extra: dict[str, Any] | None = None
-        for key, value in raw.items():
-            extra = fill_one(self._keymap.get(key), out, extra, key, value)
+        keymap = self._keymap
+        for key, value in zip(shape, values, strict=True):
+            extra = fill_one(keymap.get(key), out, extra, key, value)
         return extra
 
 
@@ -184,7 +193,8 @@ MAX_SHAPE_CHARACTERS: Final = 4096
 # counting afresh): the shapes that come often are soon counted again.
 MAX_SHAPES_COUNTED: Final = 4096
 
-_Fill = Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any] | None]
+# Fills an object of one shape, given its values in the order of the shape's keys.
+_Fill = Callable[[Iterable[Any], dict[str, Any]], dict[str, Any] | None]
 
 
 def fill_one(
@@ -204,17 +214,7 @@ def fill_one(
     if convert is None:
         return extra
     current = out.get(name)
-    if (
-        is_datetime
-        and current is not None
-        and type(value) is str
-        # The 'YYYY-MM-DD HH:MM:SS UTC+0000' form of the instant in the column, compared by
-        # slices: the usual pair (an epoch and its '*_std') costs one conversion, not two.
-        and value[19:] == " UTC+0000"
-        and value[11:19] == current[11:19]
-        and value[:10] == current[:10]
-        and value[10] == " "
-    ):
+    if is_datetime and current is not None and type(value) is str and renders(value, current):
         return extra
     typed = convert(value)
     if typed is INVALID:
@@ -230,6 +230,29 @@ def fill_one(
             # The same instant: keep whichever rendering carries the finer precision.
             out[name] = typed
     return extra
+
+
+def renders(text: str, instant: str) -> bool:
+    """Whether `text` is the console's 'YYYY-MM-DD HH:MM:SS UTC+0000' (``*_std``) or HTTP date
+    ('Wed, 08 Apr 2020 10:55:09 GMT') rendering of the converted date-time `instant`, to the
+    second. Compared by slices: the usual renderings of one instant cost one conversion, not
+    three."""
+    if text[19:] == " UTC+0000":
+        return text[11:19] == instant[11:19] and text[:10] == instant[:10] and text[10] == " "
+    return (
+        len(text) == _HTTP_DATE_LENGTH
+        and text[25:] == " GMT"
+        and text[17:25] == instant[11:19]
+        and text[12:16] == instant[:4]
+        and text[5:7] == instant[8:10]
+        and MONTH_NUMBERS.get(text[8:11]) == instant[5:7]
+        and text[3:5] == ", "
+        and text[7] == text[11] == text[16] == " "
+        and text[:3].isalpha()
+    )
+
+
+_HTTP_DATE_LENGTH: Final = len("Wed, 08 Apr 2020 10:55:09 GMT")
 
 
 def keep(extra: dict[str, Any] | None, key: str, value: Any) -> dict[str, Any]:
@@ -255,7 +278,9 @@ def _fill_source(
 
     Each key becomes a few lines that do what `fill_one` does when its column is still
     empty, the common case, and call `fill_one` otherwise; a key with no column is kept in
-    ``extra`` and a key handled elsewhere is not read. The source and the names it uses.
+    ``extra`` and a key handled elsewhere is not read. A null is skipped where the column's
+    converter reads it as no value (all but flags), as `fill_one` would. The source and the
+    names it uses.
     """
     namespace: dict[str, Any] = {
         "INVALID": INVALID,
@@ -263,9 +288,9 @@ def _fill_source(
         "keep": keep,
     }
     values = [f"v{position}" for position in range(len(shape))]
-    lines = ["def fill(raw, out):", "    extra = None"]
+    lines = ["def fill(values, out):", "    extra = None"]
     if shape:
-        lines.append(f"    {', '.join(values)}, = raw.values()")
+        lines.append(f"    {', '.join(values)}, = values")
     for position, (key, value) in enumerate(zip(shape, values, strict=True)):
         target = keymap.get(key)
         if target is None:
@@ -275,7 +300,12 @@ def _fill_source(
         if convert is None:
             continue
         namespace[f"target{position}"] = target
-        lines.append(f"    if out.get({name!r}) is None:")
+        if convert(None) is None:
+            lines.append(f"    if {value} is None:")
+            lines.append("        pass")
+            lines.append(f"    elif out.get({name!r}) is None:")
+        else:
+            lines.append(f"    if out.get({name!r}) is None:")
         if convert is to_string:
             lines += [
                 f"        if type({value}) is str:",

@@ -23,6 +23,8 @@ from typing import Annotated, Any, Final
 
 import msgspec
 import orjson
+from msgspec import UNSET
+from msgspec.structs import astuple
 
 from tap_thinkst_canary.model.events import EVENT_SECRET_SPELLINGS, EventsJson
 from tap_thinkst_canary.model.incidents import (
@@ -84,10 +86,8 @@ _EventWithoutSecrets = msgspec.defstruct(
 
 _PAGE_DECODER: Final = msgspec.json.Decoder(_Page)
 _INCIDENT_DECODER: Final = msgspec.json.Decoder(_Incident)
-_EVENT_CHECKS: Final = {
-    True: msgspec.json.Decoder(list[_EventWithoutSecrets]),  # type: ignore[valid-type]
-    False: msgspec.json.Decoder(list[_AnyEvent]),
-}
+_ANY_EVENTS: Final = msgspec.json.Decoder(list[_AnyEvent])
+_EVENTS_WITHOUT_SECRETS: Final = msgspec.json.Decoder(list[_EventWithoutSecrets])  # type: ignore[valid-type]
 
 
 class TypedIncidents(list[dict[str, Any]]):
@@ -105,10 +105,9 @@ def typed_page(body: bytes | bytearray, *, redact: bool = True) -> dict[str, Any
         page = _PAGE_DECODER.decode(body)
     except msgspec.MsgspecError:
         return None
-    check = _EVENT_CHECKS[redact]
     records = TypedIncidents()
     for incident in page.incidents:
-        record = _record(incident, check)
+        record = _record(incident, redact)
         if record is None:
             try:
                 raw = orjson.loads(bytes(incident))
@@ -127,41 +126,58 @@ def typed_page(body: bytes | bytearray, *, redact: bool = True) -> dict[str, Any
     }
 
 
-def _record(json: msgspec.Raw, check: msgspec.json.Decoder[Any]) -> dict[str, Any] | None:
+def _record(json: msgspec.Raw, redact: bool) -> dict[str, Any] | None:
     try:
         incident = _INCIDENT_DECODER.decode(json)
     except msgspec.MsgspecError:
         return None
     out = INCIDENT_TEMPLATE.copy()
-    if INCIDENT_TABLE.fill(_present(_INCIDENT_KEYS, incident), out) is not None:
+    if INCIDENT_TABLE.fill_values(_INCIDENT_KEYS, astuple(incident), out) is not None:
         return None
     description = incident.description
     events: Any = []
-    if description is not None and description is not msgspec.UNSET:
-        if DESCRIPTION_TABLE.fill(_present(_DESCRIPTION_KEYS, description), out) is not None:
+    if description is not None and description is not UNSET:
+        if DESCRIPTION_TABLE.fill_values(_DESCRIPTION_KEYS, astuple(description), out):
             return None
-        if description.events is not msgspec.UNSET:
-            events = _events_as_sent(bytes(description.events), check)
+        if description.events is not UNSET:
+            events = _events_as_sent(bytes(description.events), redact)
             if events is None:
                 return None
     out["events"] = events
     return with_logtype(out)
 
 
-def _present(keys: tuple[str, ...], struct: Any) -> dict[str, Any]:
-    """The keys of `struct` that hold a value (a null is no value to any column)."""
-    return {
-        key: value
-        for key, value in zip(keys, msgspec.structs.astuple(struct), strict=True)
-        if value is not None and value is not msgspec.UNSET
-    }
-
-
-def _events_as_sent(json: bytes, check: msgspec.json.Decoder[Any]) -> Any:
+def _events_as_sent(json: bytes, redact: bool) -> Any:
+    """The events of an incident as sent, if they are a list of objects with nothing to redact;
+    None if not."""
     if json in (b"null", b"[]"):
         return []
+    check = _ANY_EVENTS
+    if redact and _may_name_a_secret(json):
+        check = _EVENTS_WITHOUT_SECRETS
     try:
         check.decode(json)
     except msgspec.MsgspecError:
         return None
     return EventsJson(json)
+
+
+def _may_name_a_secret(json: bytes) -> bool:
+    """False only if no key of `json` can be one the general way redacts: such a key holds one
+    of `_SECRET_WORDS` in any case, unless it is written with a \\u escape."""
+    lowered = json.lower()
+    return b"\\u" in json or any(word in lowered for word in _SECRET_WORDS)
+
+
+def _shortest_words(words: set[str]) -> tuple[bytes, ...]:
+    """`words` without those that hold another of them: finding the others finds them too."""
+    return tuple(
+        sorted(
+            word.encode()
+            for word in words
+            if not any(other != word and other in word for other in words)
+        )
+    )
+
+
+_SECRET_WORDS: Final = _shortest_words({spelling.lower() for spelling in EVENT_SECRET_SPELLINGS})

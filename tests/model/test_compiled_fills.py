@@ -89,8 +89,8 @@ def test_a_compiled_fill_fills_as_key_by_key_does(name: str) -> None:
         raw, out = _random_case(rng, table)
         compiled_out, key_by_key_out = dict(out), dict(out)
         compiled = _table._compile_fill(tuple(raw), table._keymap)
-        compiled_extra = compiled(raw, compiled_out)
-        key_by_key_extra = table._fill_key_by_key(raw, key_by_key_out)
+        compiled_extra = compiled(raw.values(), compiled_out)
+        key_by_key_extra = table._fill_key_by_key(tuple(raw), raw.values(), key_by_key_out)
         case = f"raw={raw!r} out={out!r}"
         # Same values in the same order: a target writes what it reads.
         assert list(compiled_out.items()) == list(key_by_key_out.items()), case
@@ -147,8 +147,17 @@ def test_a_compiled_fill_reads_as_what_it_does() -> None:
         handled_elsewhere=("events",),
     )
     source = table.fill_source(("name", "events", "PORT", "other"))
-    assert source.startswith("def fill(raw, out):\n")
+    assert source.startswith("def fill(values, out):\n")
     assert "out['name'] = v0" in source
-    assert "v1" not in source.split("raw.values()")[1]  # a key handled elsewhere is not read
+    assert "v1" not in source.split("= values")[1]  # a key handled elsewhere is not read
     assert "out['port'] = typed" in source
+    assert "if v2 is None:" in source  # a null is no port
     assert "keep(extra, 'other', v3)" in source
+
+
+def test_a_compiled_fill_reads_a_null_flag_as_set() -> None:
+    table = Table([_table.Column("syn", _table.FLAG, "SYN.", ("SYN",))])
+    assert "is None:\n        pass" not in table.fill_source(("SYN",))
+    out: dict[str, Any] = {}
+    assert table.fill_values(("SYN",), (None,), out) is None
+    assert out == {"syn": True}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.utils
+import random
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from tap_thinkst_canary.model._convert import (
     to_port_list,
     to_string,
 )
+from tap_thinkst_canary.model._table import renders
 
 
 @pytest.mark.parametrize(
@@ -196,3 +199,19 @@ def test_every_epoch_second_of_a_day_round_trips() -> None:
         expected = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert to_datetime(seconds) == expected
         assert to_datetime(str(seconds)) == expected
+
+
+def test_a_rendering_recognised_by_its_slices_converts_to_the_same_second() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        seconds = rng.randrange(0, 4_000_000_000)
+        instant = to_datetime(seconds)
+        http_date = email.utils.formatdate(seconds, usegmt=True)
+        std = f"{instant[:10]} {instant[11:19]} UTC+0000"
+        for text in (http_date, std):
+            assert renders(text, instant), text
+            for position in range(len(text)):
+                for replacement in (" ", "0", "9", "x", "\t"):
+                    changed = text[:position] + replacement + text[position + 1 :]
+                    if renders(changed, instant):
+                        assert to_datetime(changed)[:19] == instant[:19], changed
