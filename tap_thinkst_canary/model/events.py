@@ -452,6 +452,11 @@ def _unusual_event(event: Any, redact: bool) -> dict[str, Any] | None:
 
 def _split_extra(extra: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     # A consolidated port scan event is a map of port numbers to Canary addresses.
+    for key, value in extra.items():
+        if key.isdigit() and type(value) is list:
+            break
+    else:
+        return None, extra  # the usual case: no port, and no copy
     ports: dict[str, Any] | None = None
     rest: dict[str, Any] = {}
     for key, value in extra.items():
