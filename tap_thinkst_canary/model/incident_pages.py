@@ -152,32 +152,8 @@ def _events_as_sent(json: bytes, redact: bool) -> Any:
     None if not."""
     if json in (b"null", b"[]"):
         return []
-    check = _ANY_EVENTS
-    if redact and _may_name_a_secret(json):
-        check = _EVENTS_WITHOUT_SECRETS
     try:
-        check.decode(json)
+        (_EVENTS_WITHOUT_SECRETS if redact else _ANY_EVENTS).decode(json)
     except msgspec.MsgspecError:
         return None
     return EventsJson(json)
-
-
-def _may_name_a_secret(json: bytes) -> bool:
-    """False only if no key of `json` can be one the general way redacts: such a key holds one
-    of `_SECRET_WORDS` in any case, unless it is written with a \\u escape."""
-    lowered = json.lower()
-    return b"\\u" in json or any(word in lowered for word in _SECRET_WORDS)
-
-
-def _shortest_words(words: set[str]) -> tuple[bytes, ...]:
-    """`words` without those that hold another of them: finding the others finds them too."""
-    return tuple(
-        sorted(
-            word.encode()
-            for word in words
-            if not any(other != word and other in word for other in words)
-        )
-    )
-
-
-_SECRET_WORDS: Final = _shortest_words({spelling.lower() for spelling in EVENT_SECRET_SPELLINGS})
