@@ -65,7 +65,7 @@ def instructions(
     return int(counted.group(1))
 
 
-def _check_imports_from(variant: Path, env: dict[str, str], cwd: Path) -> None:
+def check_imports_from(variant: Path, env: dict[str, str], cwd: Path) -> None:
     """Stop unless the tap run with `env` imports the package in `variant`: counting this
     checkout's tap twice would look like a change that does nothing. Its byte code is
     written first, as this checkout's is, so no run pays for compiling it (a run that may
@@ -84,7 +84,7 @@ def _check_imports_from(variant: Path, env: dict[str, str], cwd: Path) -> None:
         check=True,
     ).stdout.strip()
     if not Path(found).resolve().is_relative_to(variant.resolve()):
-        raise SystemExit(f"instructions: --compare {variant} imports {found} instead")
+        raise SystemExit(f"--compare {variant} imports {found} instead")
 
 
 def main() -> int:
@@ -147,7 +147,7 @@ def main() -> int:
                     # Run from outside this checkout: `python -m` puts the working directory
                     # first on the path, before PYTHONPATH's copy.
                     env = {**os.environ, "PYTHONPATH": str(variant.resolve())}
-                    _check_imports_from(variant, env, workdir)
+                    check_imports_from(variant, env, workdir)
                     other = instructions(tap_command, workdir, env=env, cwd=workdir)
                     print(
                         f"{'':<10} {variant!s:<19} {other / 1e9:7.3f} G   "

@@ -1,0 +1,104 @@
+"""CPU time of this checkout's tap against copies of it, run after run, on the same answers.
+
+    .venv/bin/python bench/cpu_compare.py --compare /tmp/variant          # incidents, 30,000
+    .venv/bin/python bench/cpu_compare.py --runs all --incidents 10000 --compare /tmp/a
+
+Where `bench/instructions.py` counts instructions, this times: the floor, this tap and each
+copy (a directory holding a `tap_thinkst_canary` package) in turn, `--repeat` rounds against
+the simulator's answers recorded once and replayed from memory, and prints the median CPU time
+of each and its ratio to the floor's. The rounds alternate, so a burst of load elsewhere falls
+on all of them alike. Use it for a change in how much the tap decodes or allocates, which
+instructions do not show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+from harness import FLOOR_STREAMS, REPO, TAP, SimulatorProcess, write_json
+from instructions import check_imports_from
+from replay import RecordedConsole
+from run import SIMULATOR_CACHE_MB, Bench, record
+
+from testkit.process import measure
+from testkit.tap import selecting
+
+RUNS = {"incidents": ["incidents"], "all": list(FLOOR_STREAMS)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=30_000, help="default 30,000")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--runs", choices=sorted(RUNS), default="incidents")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also time the tap whose package is in DIR/tap_thinkst_canary (repeatable)",
+    )
+    args = parser.parse_args()
+    for variant in args.compare:
+        if not (variant / "tap_thinkst_canary" / "__init__.py").is_file():
+            parser.error(f"--compare {variant}: no tap_thinkst_canary package in it")
+
+    workdir = Path(tempfile.mkdtemp(prefix="tap-canary-cpu-"))
+    outside = Path(tempfile.mkdtemp(prefix="tap-canary-cwd-"))
+    with (
+        SimulatorProcess(
+            incidents=args.incidents, seed=args.seed, cache_mb=SIMULATOR_CACHE_MB
+        ) as sim,
+        RecordedConsole(sim) as console,
+    ):
+        bench = Bench(console, workdir, args.page_size)
+        config = bench.config()
+        discovered = subprocess.run(
+            [TAP, "--config", str(config), "--discover"], capture_output=True, check=True
+        ).stdout
+        catalog = orjson.loads(discovered)
+        record(bench, catalog)
+        selected = write_json(workdir / "catalog.json", selecting(catalog, RUNS[args.runs]))
+        tap_command = [sys.executable, "-m", "tap_thinkst_canary"]
+        tap_command += ["--config", str(config), "--catalog", str(selected)]
+        # Each tap runs from outside the checkout: `python -m` puts the working directory
+        # first on the path, and the copy on PYTHONPATH is to be the package imported.
+        taps = {"this checkout": {**bench.env, "PYTHONPATH": str(REPO)}}
+        for variant in args.compare:
+            taps[str(variant)] = {**bench.env, "PYTHONPATH": str(variant)}
+            check_imports_from(variant, taps[str(variant)], outside)
+        seconds: dict[str, list[float]] = {"floor": [], **{name: [] for name in taps}}
+        for _ in range(args.repeat):
+            seconds["floor"].append(bench.floor(args.runs).measured.cpu_seconds)
+            for name, env in taps.items():
+                measured = measure(
+                    tap_command,
+                    stdout=workdir / "tap.out",
+                    stderr=workdir / "tap.err",
+                    env=env,
+                    cwd=outside,
+                )
+                if measured.returncode != 0:
+                    tail = measured.stderr_tail.replace(console.auth_token, "<auth_token>")
+                    raise SystemExit(f"cpu_compare: {name} failed:\n{tail}")
+                seconds[name].append(measured.cpu_seconds)
+    floor = statistics.median(seconds["floor"])
+    print(f"\n{args.incidents:,} incidents, {args.runs}, CPU seconds, median of {args.repeat}")
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        spread = f"{min(times):.3f} to {max(times):.3f}"
+        print(f"{name:40s} {median:7.3f} s  ({spread})  {median / floor:5.2f}x the floor")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
