@@ -40,16 +40,14 @@ from tap_thinkst_canary.model.incidents import (
 _Integer = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 # A column's value as sent: anything else (an object, a list) would be kept in ``extra``.
 _Scalar = str | _Integer | float | bool | None
-# No value is a string of no more and at least one character: a key of this type refuses
-# the page whatever it holds.
+# A string both empty and not: no value is one, so an object with a key of this type fails
+# the check, whatever the key holds.
 _Refused = Annotated[str, msgspec.Meta(min_length=1, max_length=0)]
 
 
 def _struct(name: str, keys: tuple[str, ...], **nested: Any) -> Any:
     """A structure with exactly `keys`, each a `_Scalar` but the `nested` ones."""
-    fields = [
-        (key, nested[key], msgspec.UNSET) if key in nested else (key, _Scalar, None) for key in keys
-    ]
+    fields = [(key, nested[key], UNSET) if key in nested else (key, _Scalar, None) for key in keys]
     return msgspec.defstruct(name, fields, forbid_unknown_fields=True)
 
 
@@ -63,12 +61,15 @@ _Incident = _struct(
 
 
 class _Page(msgspec.Struct):
-    """What is read of a page of incidents (other keys are left out), each incident as sent."""
+    """What the tap reads of a page of incidents (other keys are left out), each incident as
+    sent: the cursor, the page count, and what an answer that is an error says."""
 
     incidents: list[msgspec.Raw]
     cursor: Any = None
     result: Any = None
     message: Any = None
+    msg: Any = None
+    error: Any = None
     page_count: Any = None
     page_total: Any = None
     total_pages: Any = None
@@ -120,6 +121,8 @@ def typed_page(body: bytes | bytearray, *, redact: bool = True) -> dict[str, Any
         "cursor": page.cursor,
         "result": page.result,
         "message": page.message,
+        "msg": page.msg,
+        "error": page.error,
         "page_count": page.page_count,
         "page_total": page.page_total,
         "total_pages": page.total_pages,

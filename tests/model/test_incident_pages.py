@@ -241,6 +241,10 @@ def test_what_a_page_says_besides_its_incidents_is_kept() -> None:
     assert page["cursor"] == {"next": "abc"}
     assert page["page_count"] == 3
     assert page["incidents"] == []
+    refusal = orjson.dumps({"incidents": [], "result": "error", "msg": "Flock not found"})
+    page = typed_page(bytearray(refusal))
+    assert page is not None
+    assert (page["result"], page["msg"]) == ("error", "Flock not found")
 
 
 def test_numbers_in_events_kept_as_sent_are_written_as_sent() -> None:
