@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import orjson
-from harness import FLOOR_STREAMS, REPO, TAP, SimulatorProcess, write_json
-from instructions import check_imports_from
-from replay import RecordedConsole
-from run import SIMULATOR_CACHE_MB, Bench, record
+from harness import REPO, write_json
+from instructions import (
+    RUNS,
+    add_compare_argument,
+    check_compare_argument,
+    check_imports_from,
+    recorded_answers,
+)
 
 from testkit.process import measure
 from testkit.tap import selecting
-
-RUNS = {"incidents": ["incidents"], "all": list(FLOOR_STREAMS)}
 
 
 def main() -> int:
@@ -39,34 +39,18 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--runs", choices=sorted(RUNS), default="incidents")
     parser.add_argument("--repeat", type=int, default=5, help="rounds (default 5)")
-    parser.add_argument(
-        "--compare",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help="also time the tap whose package is in DIR/tap_thinkst_canary (repeatable)",
-    )
+    add_compare_argument(parser)
     args = parser.parse_args()
-    for variant in args.compare:
-        if not (variant / "tap_thinkst_canary" / "__init__.py").is_file():
-            parser.error(f"--compare {variant}: no tap_thinkst_canary package in it")
+    check_compare_argument(parser, args.compare)
 
     workdir = Path(tempfile.mkdtemp(prefix="tap-canary-cpu-"))
     outside = Path(tempfile.mkdtemp(prefix="tap-canary-cwd-"))
-    with (
-        SimulatorProcess(
-            incidents=args.incidents, seed=args.seed, cache_mb=SIMULATOR_CACHE_MB
-        ) as sim,
-        RecordedConsole(sim) as console,
+    with recorded_answers(args.incidents, args.seed, args.page_size, workdir) as (
+        console,
+        bench,
+        config,
+        catalog,
     ):
-        bench = Bench(console, workdir, args.page_size)
-        config = bench.config()
-        discovered = subprocess.run(
-            [TAP, "--config", str(config), "--discover"], capture_output=True, check=True
-        ).stdout
-        catalog = orjson.loads(discovered)
-        record(bench, catalog)
         selected = write_json(workdir / "catalog.json", selecting(catalog, RUNS[args.runs]))
         tap_command = [sys.executable, "-m", "tap_thinkst_canary"]
         tap_command += ["--config", str(config), "--catalog", str(selected)]

@@ -28,7 +28,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 from harness import FLOOR, FLOOR_STREAMS, REPO, TAP, SimulatorProcess, write_json
@@ -87,20 +90,51 @@ def check_imports_from(variant: Path, env: dict[str, str], cwd: Path) -> None:
         raise SystemExit(f"--compare {variant} imports {found} instead")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--incidents", type=int, default=20_000, help="default 20,000")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--runs", default="incidents,all", help="incidents, all, or both")
+def add_compare_argument(parser: argparse.ArgumentParser) -> None:
+    """`--compare DIR`, repeatable: a copy of the tap to run besides this checkout's."""
     parser.add_argument(
         "--compare",
         action="append",
         default=[],
         type=Path,
         metavar="DIR",
-        help="also count the tap whose package is in DIR/tap_thinkst_canary (repeatable)",
+        help="also run the tap whose package is in DIR/tap_thinkst_canary (repeatable)",
     )
+
+
+def check_compare_argument(parser: argparse.ArgumentParser, variants: list[Path]) -> None:
+    for variant in variants:
+        if not (variant / "tap_thinkst_canary" / "__init__.py").is_file():
+            parser.error(f"--compare {variant}: no tap_thinkst_canary package in it")
+
+
+@contextmanager
+def recorded_answers(
+    incidents: int, seed: int, page_size: int, workdir: Path
+) -> Iterator[tuple[RecordedConsole, Bench, Path, dict[str, Any]]]:
+    """A simulator of `incidents` behind a recording server, its answers to the floor and the
+    tap recorded once: the console, a bench on it, a tap config and the tap's catalog."""
+    with (
+        SimulatorProcess(incidents=incidents, seed=seed, cache_mb=SIMULATOR_CACHE_MB) as sim,
+        RecordedConsole(sim) as console,
+    ):
+        bench = Bench(console, workdir, page_size)
+        config = bench.config()
+        discovered = subprocess.run(
+            [TAP, "--config", str(config), "--discover"], capture_output=True, check=True
+        ).stdout
+        catalog = orjson.loads(discovered)
+        record(bench, catalog)
+        yield console, bench, config, catalog
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=20_000, help="default 20,000")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--runs", default="incidents,all", help="incidents, all, or both")
+    add_compare_argument(parser)
     args = parser.parse_args()
     runs = args.runs.split(",")
     if unknown := set(runs) - set(RUNS):
@@ -108,25 +142,16 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    for variant in args.compare:
-        if not (variant / "tap_thinkst_canary" / "__init__.py").is_file():
-            parser.error(f"--compare {variant}: no tap_thinkst_canary package in it")
+    check_compare_argument(parser, args.compare)
 
     workdir = Path(tempfile.mkdtemp(prefix="tap-canary-instructions-"))
     try:
-        with (
-            SimulatorProcess(
-                incidents=args.incidents, seed=args.seed, cache_mb=SIMULATOR_CACHE_MB
-            ) as sim,
-            RecordedConsole(sim) as console,
+        with recorded_answers(args.incidents, args.seed, args.page_size, workdir) as (
+            console,
+            _,
+            config,
+            catalog,
         ):
-            bench = Bench(console, workdir, args.page_size)
-            config = bench.config()
-            discovered = subprocess.run(
-                [TAP, "--config", str(config), "--discover"], capture_output=True, check=True
-            ).stdout
-            catalog = orjson.loads(discovered)
-            record(bench, catalog)
             floor_env = {"BENCH_AUTH_TOKEN": console.auth_token, "PATH": "/usr/bin:/bin"}
             print(f"\n{args.incidents:,} incidents, page size {args.page_size}, instructions")
             for run in runs:

@@ -45,7 +45,7 @@ _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "f"})
 # The console's own spellings, looked up before any normalising.
 _EXACT_BOOLEAN_WORDS: Final = {"True": True, "False": False, "true": True, "false": False}
-MONTH_NUMBERS: Final = {
+_MONTHS: Final = {
     name: f"{number:02d}"
     for number, name in enumerate(
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -252,6 +252,29 @@ def same_instant(first: str, second: str) -> bool:
 _WHOLE_SECOND_LENGTH: Final = 20
 
 
+def renders(text: str, instant: str) -> bool:
+    """Whether `text` is the console's 'YYYY-MM-DD HH:MM:SS UTC+0000' (``*_std``) or HTTP date
+    ('Wed, 08 Apr 2020 10:55:09 GMT') rendering of the converted date-time `instant`, to the
+    second. Compared by slices: the usual renderings of one instant cost one conversion, not
+    three."""
+    if text[19:] == " UTC+0000":
+        return text[11:19] == instant[11:19] and text[:10] == instant[:10] and text[10] == " "
+    return (
+        len(text) == _HTTP_DATE_LENGTH
+        and text[25:] == " GMT"
+        and text[17:25] == instant[11:19]
+        and text[12:16] == instant[:4]
+        and text[5:7] == instant[8:10]
+        and _MONTHS.get(text[8:11]) == instant[5:7]
+        and text[3:5] == ", "
+        and text[7] == text[11] == text[16] == " "
+        and text[:3].isalpha()
+    )
+
+
+_HTTP_DATE_LENGTH: Final = len("Wed, 08 Apr 2020 10:55:09 GMT")
+
+
 _SECOND_SUFFIXES: Final = tuple(f"{second:02d}" for second in range(60))
 # Records come in time order, so only the latest minutes are ever hit again: a small cache
 # hits as often as a large one, and a large one would fill up and grow with the history.
@@ -378,7 +401,7 @@ def _from_http_date(text: str) -> Any:
     if len(parts) != 6 or parts[5] not in ("GMT", "UTC"):
         return INVALID
     _, day, month_name, year, clock, _ = parts
-    month = MONTH_NUMBERS.get(month_name)
+    month = _MONTHS.get(month_name)
     if month is None or len(day) != 2 or len(year) != 4:
         return INVALID
     return _from_calendar_text(f"{year}-{month}-{day} {clock} UTC+0000")
@@ -391,7 +414,7 @@ def _from_javascript_date(text: str) -> Any:
         return INVALID
     _, month_name, day, year, clock = parts[:5]
     zone = parts[5] if len(parts) == 6 else ""
-    month = MONTH_NUMBERS.get(month_name)
+    month = _MONTHS.get(month_name)
     if month is None or len(day) != 2 or len(year) != 4 or len(clock) != 8:
         return INVALID
     return _from_calendar_text(f"{year}-{month}-{day} {clock} {zone}")

@@ -9,8 +9,8 @@ from typing import Any, Final
 
 from tap_thinkst_canary.model._convert import (
     INVALID,
-    MONTH_NUMBERS,
     Converter,
+    renders,
     same_instant,
     to_boolean,
     to_datetime,
@@ -230,29 +230,6 @@ def fill_one(
             # The same instant: keep whichever rendering carries the finer precision.
             out[name] = typed
     return extra
-
-
-def renders(text: str, instant: str) -> bool:
-    """Whether `text` is the console's 'YYYY-MM-DD HH:MM:SS UTC+0000' (``*_std``) or HTTP date
-    ('Wed, 08 Apr 2020 10:55:09 GMT') rendering of the converted date-time `instant`, to the
-    second. Compared by slices: the usual renderings of one instant cost one conversion, not
-    three."""
-    if text[19:] == " UTC+0000":
-        return text[11:19] == instant[11:19] and text[:10] == instant[:10] and text[10] == " "
-    return (
-        len(text) == _HTTP_DATE_LENGTH
-        and text[25:] == " GMT"
-        and text[17:25] == instant[11:19]
-        and text[12:16] == instant[:4]
-        and text[5:7] == instant[8:10]
-        and MONTH_NUMBERS.get(text[8:11]) == instant[5:7]
-        and text[3:5] == ", "
-        and text[7] == text[11] == text[16] == " "
-        and text[:3].isalpha()
-    )
-
-
-_HTTP_DATE_LENGTH: Final = len("Wed, 08 Apr 2020 10:55:09 GMT")
 
 
 def keep(extra: dict[str, Any] | None, key: str, value: Any) -> dict[str, Any]:

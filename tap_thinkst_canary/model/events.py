@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Final
 
 import orjson
-from typing_extensions import override
 
 from tap_thinkst_canary.model._table import (
     BOOLEAN,
@@ -405,7 +404,10 @@ def redact_event(raw: dict[str, Any]) -> dict[str, Any]:
 
 class EventsJson:
     """An incident's events kept as the JSON text the console sent (see `incident_pages`):
-    written out as they are, decoded only for the rows of ``incident_events``."""
+    written out as they are, decoded only for the rows of ``incident_events``.
+
+    Not a dataclass: orjson would write a dataclass as an object of its fields, where the
+    tap's writer is to write the text itself."""
 
     __slots__ = ("json",)
 
@@ -415,18 +417,6 @@ class EventsJson:
     def decoded(self) -> list[Any]:
         events: list[Any] = orjson.loads(self.json)
         return events
-
-    @override
-    def __eq__(self, other: object) -> bool:
-        return type(other) is EventsJson and other.json == self.json
-
-    @override
-    def __hash__(self) -> int:
-        return hash(self.json)
-
-    @override
-    def __repr__(self) -> str:
-        return f"EventsJson({self.json!r})"
 
 
 def events_as_sent(raw_events: list[Any], redact: bool = True) -> list[Any]:

@@ -10,6 +10,7 @@ import pytest
 
 from tap_thinkst_canary.model._convert import (
     INVALID,
+    renders,
     to_boolean,
     to_datetime,
     to_flag,
@@ -18,7 +19,6 @@ from tap_thinkst_canary.model._convert import (
     to_port_list,
     to_string,
 )
-from tap_thinkst_canary.model._table import renders
 
 
 @pytest.mark.parametrize(
