@@ -185,17 +185,16 @@ def with_logtype(record: dict[str, Any]) -> dict[str, Any]:
 def _head(
     incident_id: Any, updated_id: Any, flock_id: Any, node_id: Any, logtype: Any
 ) -> dict[str, Any]:
-    name, category = lookup(logtype)
-    return {
-        "incident_id": incident_id,
-        "position": None,
-        "incident_updated_id": updated_id,
-        "flock_id": flock_id,
-        "node_id": node_id,
-        "logtype": logtype,
-        "logtype_name": name or None,
-        "logtype_category": category or None,
-    }
+    return with_logtype(
+        {
+            "incident_id": incident_id,
+            "position": None,
+            "incident_updated_id": updated_id,
+            "flock_id": flock_id,
+            "node_id": node_id,
+            "logtype": logtype,
+        }
+    )
 
 
 def _typed(value: Any, convert: Any) -> Any:
