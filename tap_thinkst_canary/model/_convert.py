@@ -13,12 +13,12 @@ a non-zero fraction of a second.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-import orjson
+import msgspec
 from typing_extensions import override
 
 
@@ -173,19 +173,22 @@ def to_port_list(value: Any) -> Any:
     if value is None:
         return None
     if type(value) is str:
-        if value.replace(",", "").isdigit() and value.isascii():
-            # A plain '23,80,443' is a JSON array without its brackets: parse it in C.
-            try:
-                ports: list[int] = orjson.loads(f"[{value}]")
-            except orjson.JSONDecodeError:
-                pass  # empty items or leading zeros: read item by item below
-            else:
-                return ports if max(ports, default=0) <= _INT64_MAX else INVALID
-        items: list[Any] = [item for item in value.replace(";", ",").split(",") if item.strip()]
-    elif type(value) is list:
-        items = value
-    else:
-        return INVALID
+        try:
+            # A plain '23,80,443' is a JSON array without its brackets: read in C, each port
+            # checked to be a 64-bit integer there too.
+            ports: list[int] = _PORTS.decode(f"[{value}]")
+        except msgspec.MsgspecError:
+            pass  # empty items, leading zeros, other separators: read item by item below
+        else:
+            return ports
+        return port_items(item for item in value.replace(";", ",").split(",") if item.strip())
+    if type(value) is list:
+        return port_items(value)
+    return INVALID
+
+
+def port_items(items: Iterable[Any]) -> Any:
+    """A port list read item by item: each a `to_integer`, none of them absent."""
     ports = []
     for item in items:
         port = to_integer(item)
@@ -193,6 +196,11 @@ def to_port_list(value: Any) -> Any:
             return INVALID
         ports.append(port)
     return ports
+
+
+_PORTS: Final = msgspec.json.Decoder(
+    list[Annotated[int, msgspec.Meta(ge=_INT64_MIN, le=_INT64_MAX)]]
+)
 
 
 def to_datetime(value: Any) -> Any:

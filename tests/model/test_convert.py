@@ -10,6 +10,7 @@ import pytest
 
 from tap_thinkst_canary.model._convert import (
     INVALID,
+    port_items,
     renders,
     to_boolean,
     to_datetime,
@@ -140,6 +141,25 @@ def test_to_string(raw: Any, expected: Any) -> None:
 def test_to_port_list(raw: Any, expected: Any) -> None:
     result = to_port_list(raw)
     assert result is expected if expected is INVALID else result == expected
+
+
+def test_a_port_list_read_as_json_is_the_one_read_item_by_item() -> None:
+    # Text that is a JSON array without its brackets is read in one pass; whatever it reads
+    # must be what reading the items one by one gives, and the rest is read that way.
+    rng = random.Random(11)
+    pieces = ["0", "7", "80", "080", "443", "65535", str(2**63 - 1), str(2**63), str(2**64)]
+    pieces += ["-1", "-0", "+5", "1.0", "1e3", "", " ", "\t", "x", '"80"', "[1]", "null", "true"]
+    separators = [",", ",", ",", ", ", " ,", ";", ",,", " ", "]", "[", "\n"]
+    json_read = 0
+    for _ in range(20_000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(separators) for _ in range(rng.randint(0, 6))
+        ) + rng.choice(pieces)
+        expected = port_items(item for item in text.replace(";", ",").split(",") if item.strip())
+        result = to_port_list(text)
+        assert result is expected if expected is INVALID else result == expected, text
+        json_read += result is not INVALID and text.replace(",", "").isdigit()
+    assert json_read > 500
 
 
 @pytest.mark.parametrize(
