@@ -28,7 +28,8 @@ from tap_thinkst_canary.model.events import EventsJson
 
 # Enough records to make the system calls rare, few enough to keep memory flat.
 WRITE_OUT_BYTES = 256 * 1024
-_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+_RECORD_OPTIONS = orjson.OPT_NON_STR_KEYS
+_OPTIONS = orjson.OPT_APPEND_NEWLINE | _RECORD_OPTIONS
 
 
 def _encode_other(value: t.Any) -> t.Any:
@@ -61,18 +62,20 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         self, stream: str, time_extracted: datetime.datetime
     ) -> t.Callable[[dict[str, t.Any]], None]:
         """A function that writes one record of `stream` per call: the line `write_message`
-        writes for its `RecordMessage`, without the message (`time_extracted` in UTC)."""
-        message: dict[str, t.Any] = {
-            "type": "RECORD",
-            "stream": stream,
-            "record": None,
-            "time_extracted": time_extracted,
-        }
-        dumps, add = orjson.dumps, self._add
+        writes for its `RecordMessage`, without the message (`time_extracted` in UTC).
+
+        The rest of the line is the same for every record: encoded once, around each
+        record's own encoding."""
+        start = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+        end = b',"time_extracted":' + orjson.dumps(time_extracted) + b"}\n"
+        dumps, pending, add = orjson.dumps, self._pending, self._add
 
         def write(record: dict[str, t.Any]) -> None:
-            message["record"] = record
-            add(dumps(message, default=_encode_other, option=_OPTIONS), is_record=True)
+            line = start + dumps(record, default=_encode_other, option=_RECORD_OPTIONS) + end
+            if len(line) >= WRITE_OUT_BYTES - len(pending):
+                add(line, is_record=True)
+            else:
+                pending.extend(line)
 
         return write
 

@@ -140,16 +140,16 @@ class Table:
         ``out`` may be a full row (every column present, most None) or a sparse one
         that only receives the columns ``raw`` has values for.
         """
-        return self.fill_values(tuple(raw), raw.values(), out)
+        keys = tuple(raw)
+        fill = self._fills.get(keys) or self._fill_for_new(keys)
+        return fill(raw.values(), out)
 
     def fill_values(
         self, keys: tuple[str, ...], values: Iterable[Any], out: dict[str, Any]
     ) -> dict[str, Any] | None:
         """`fill` for an object given as its `keys` and their `values`, in the same order (as
         a structure holds them, None where it has no value)."""
-        fill = self._fills.get(keys)
-        if fill is None:
-            fill = self._fill_for_new(keys)
+        fill = self._fills.get(keys) or self._fill_for_new(keys)
         return fill(values, out)
 
     def fill_source(self, shape: tuple[str, ...]) -> str:
@@ -263,6 +263,7 @@ def _fill_source(
         "INVALID": INVALID,
         "fill_one": fill_one,
         "keep": keep,
+        "renders": renders,
     }
     values = [f"v{position}" for position in range(len(shape))]
     lines = ["def fill(values, out):", "    extra = None"]
@@ -298,6 +299,12 @@ def _fill_source(
                 f"            extra = keep(extra, {key!r}, {value})",
                 "        elif typed is not None:",
                 f"            out[{name!r}] = typed",
+            ]
+        if target[2]:
+            # Another rendering of a date-time already filled, as `fill_one` first checks it.
+            lines += [
+                f"    elif type({value}) is str and renders({value}, out[{name!r}]):",
+                "        pass",
             ]
         lines += [
             "    else:",
