@@ -34,7 +34,7 @@ _OPTIONS = orjson.OPT_APPEND_NEWLINE | _RECORD_OPTIONS
 
 def _encode_other(value: t.Any) -> t.Any:
     if type(value) is EventsJson:
-        return orjson.Fragment(value.json)
+        return value.written()
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, datetime.date):

@@ -266,7 +266,7 @@ def renders(text: str, instant: str) -> bool:
     second. Compared by slices: the usual renderings of one instant cost one conversion, not
     three."""
     if text[19:] == " UTC+0000":
-        return text[11:19] == instant[11:19] and text[:10] == instant[:10] and text[10] == " "
+        return text[:19] == instant[:19].replace("T", " ")
     return (
         len(text) == _HTTP_DATE_LENGTH
         and text[25:] == " GMT"

@@ -160,12 +160,16 @@ class Table:
         """The fill for a shape not compiled yet: compiled once it has come often enough."""
         if len(self._fills) >= MAX_SHAPES or sum(map(len, shape)) > MAX_SHAPE_CHARACTERS:
             return partial(self._fill_key_by_key, shape)
-        sightings = self._sightings.pop(shape, 0) + 1
+        counted = self._sightings
+        sightings = counted.get(shape, 0) + 1
         if sightings < COMPILE_AFTER_SIGHTINGS:
-            if len(self._sightings) >= MAX_SHAPES_COUNTED:
-                self._sightings.clear()
-            self._sightings[shape] = sightings
+            if sightings == 1 and len(counted) >= MAX_SHAPES_COUNTED:
+                counted.clear()
+            # Counted in place: taking a shape out and back in on each sighting would make
+            # the table of counts rebuild itself again and again.
+            counted[shape] = sightings
             return partial(self._fill_key_by_key, shape)
+        counted.pop(shape, None)
         fill = self._fills[shape] = _compile_fill(shape, self._keymap)
         return fill
 

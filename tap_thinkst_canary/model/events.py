@@ -404,19 +404,44 @@ def redact_event(raw: dict[str, Any]) -> dict[str, Any]:
 
 class EventsJson:
     """An incident's events kept as the JSON text the console sent (see `incident_pages`):
-    written out as they are, decoded only for the rows of ``incident_events``.
+    written out as they are when they are a list of objects with nothing to redact (`clean`),
+    decoded only for the rows of ``incident_events``.
+
+    Whether they are clean is known from the start when the page reader checked them. The
+    reader leaves it to the rows when those are wanted: they decode the events anyway, and
+    before the incident is written (a child stream's rows come before its parent's records).
+    Nothing is written unchecked: the writer checks the events itself if nothing has yet.
 
     Not a dataclass: orjson would write a dataclass as an object of its fields, where the
     tap's writer is to write the text itself."""
 
-    __slots__ = ("json",)
+    __slots__ = ("clean", "json", "redact")
 
-    def __init__(self, json: bytes) -> None:
+    def __init__(self, json: bytes, *, redact: bool, clean: bool | None = None) -> None:
         self.json = json
+        self.redact = redact
+        self.clean = clean
 
     def decoded(self) -> list[Any]:
+        """The events as `events_as_sent` has them (the record of an incident read the general
+        way): as sent, unless they hold something to redact or not an object."""
         events: list[Any] = orjson.loads(self.json)
-        return events
+        if self.clean is None:
+            self.clean = _all_clean(events, self.redact)
+        return events if self.clean else events_as_sent(events, self.redact)
+
+    def written(self) -> Any:
+        """What the writer writes for these events: their text, if it can go out as sent."""
+        if self.clean is None:
+            self.decoded()
+        return orjson.Fragment(self.json) if self.clean else self.decoded()
+
+
+def _all_clean(events: list[Any], redact: bool) -> bool:
+    """Whether `events` are all objects, with no credential to redact if `redact`."""
+    if not all(type(event) is dict for event in events):
+        return False
+    return not redact or all(map(EVENT_SECRET_SPELLINGS.isdisjoint, events))
 
 
 def events_as_sent(raw_events: list[Any], redact: bool = True) -> list[Any]:

@@ -95,12 +95,16 @@ class TypedIncidents(list[dict[str, Any]]):
     """The records of a page typed here, not raw incidents."""
 
 
-def typed_page(body: bytes | bytearray, *, redact: bool = True) -> dict[str, Any] | None:
+def typed_page(
+    body: bytes | bytearray, *, redact: bool = True, check_events: bool = True
+) -> dict[str, Any] | None:
     """A page of ``/incidents/all`` with its incidents as records (`TypedIncidents`), or None
     when the page is not valid JSON, Unicode included, and must be read the general way.
 
     An incident the structures do not fit is read from its own bytes with orjson, as the
-    general way reads the page, and typed by `incident_record`.
+    general way reads the page, and typed by `incident_record`. Without `check_events`, a
+    list of events is kept as sent without a look inside, for whoever decodes it first to
+    check (see `EventsJson`).
     """
     try:
         page = _PAGE_DECODER.decode(body)
@@ -108,7 +112,7 @@ def typed_page(body: bytes | bytearray, *, redact: bool = True) -> dict[str, Any
         return None
     records = TypedIncidents()
     for incident in page.incidents:
-        record = _record(incident, redact)
+        record = _record(incident, redact, check_events)
         if record is None:
             try:
                 raw = orjson.loads(bytes(incident))
@@ -129,7 +133,7 @@ def typed_page(body: bytes | bytearray, *, redact: bool = True) -> dict[str, Any
     }
 
 
-def _record(json: msgspec.Raw, redact: bool) -> dict[str, Any] | None:
+def _record(json: msgspec.Raw, redact: bool, check_events: bool) -> dict[str, Any] | None:
     try:
         incident = _INCIDENT_DECODER.decode(json)
     except msgspec.MsgspecError:
@@ -143,20 +147,23 @@ def _record(json: msgspec.Raw, redact: bool) -> dict[str, Any] | None:
         if DESCRIPTION_TABLE.fill_values(_DESCRIPTION_KEYS, astuple(description), out):
             return None
         if description.events is not UNSET:
-            events = _events_as_sent(bytes(description.events), redact)
+            events = _events_as_sent(bytes(description.events), redact, check_events)
             if events is None:
                 return None
     out["events"] = events
     return with_logtype(out)
 
 
-def _events_as_sent(json: bytes, redact: bool) -> Any:
-    """The events of an incident as sent, if they are a list of objects with nothing to redact;
-    None if not."""
+def _events_as_sent(json: bytes, redact: bool, check: bool) -> Any:
+    """The events of an incident as sent, if they are a list (checked, with `check`, to be of
+    objects with no credential to redact); None if not."""
     if json in (b"null", b"[]"):
         return []
+    if not check:
+        # A valid JSON value (msgspec read it) that opens with a bracket is a list.
+        return EventsJson(json, redact=redact) if json.startswith(b"[") else None
     try:
         (_EVENTS_WITHOUT_SECRETS if redact else _ANY_EVENTS).decode(json)
     except msgspec.MsgspecError:
         return None
-    return EventsJson(json)
+    return EventsJson(json, redact=redact, clean=True)

@@ -6,7 +6,7 @@ import datetime
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 
 from typing_extensions import override
 
@@ -106,8 +106,13 @@ class IncidentsStream(CanaryStream):
         )
         redact = self.settings.redact_secrets
         # Events kept as the JSON they came in are for the tap's own writer alone: the SDK's
-        # per-record path (a stream map, BATCH files) wants them as objects.
-        reader = partial(typed_page, redact=redact) if self._writes_its_records else None
+        # per-record path (a stream map, BATCH files) wants them as objects. Their rows,
+        # if wanted, check them as they decode them: the reader need not.
+        reader = (
+            partial(typed_page, redact=redact, check_events=not self._event_rows_wanted)
+            if self._writes_its_records
+            else None
+        )
         for raw_page in self.fetch_pages(console, params, reader=reader):
             records = (
                 raw_page
@@ -125,6 +130,10 @@ class IncidentsStream(CanaryStream):
             ]
             yield Page(wanted, children_pending=True)
             del page, wanted
+
+    @cached_property
+    def _event_rows_wanted(self) -> bool:
+        return any(child.selected for child in self.child_streams)
 
     @override
     def _increment_stream_state(
