@@ -68,26 +68,36 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         record's own encoding."""
         start = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
         end = b',"time_extracted":' + orjson.dumps(time_extracted) + b"}\n"
-        dumps, pending, add = orjson.dumps, self._pending, self._add
+        dumps, pending = orjson.dumps, self._pending
+        huge = WRITE_OUT_BYTES - len(start) - len(end)
 
         def write(record: dict[str, t.Any]) -> None:
-            line = start + dumps(record, default=_encode_other, option=_RECORD_OPTIONS) + end
-            if len(line) >= WRITE_OUT_BYTES - len(pending):
-                add(line, is_record=True)
-            else:
-                pending.extend(line)
+            body = dumps(record, default=_encode_other, option=_RECORD_OPTIONS)
+            if len(body) >= huge:
+                self._write_huge(start, body, end)
+                return
+            pending.extend(start)
+            pending.extend(body)
+            pending.extend(end)
+            if len(pending) >= WRITE_OUT_BYTES:
+                self.write_out()
 
         return write
 
     def _add(self, line: bytes, *, is_record: bool) -> None:
         if len(line) >= WRITE_OUT_BYTES:
-            # A huge record (an incident with 100,000 events) is not copied into the buffer.
-            self.write_out()
-            self._write(line)
+            self._write_huge(line)
             return
         self._pending += line
         if not is_record or len(self._pending) >= WRITE_OUT_BYTES:
             self.write_out()
+
+    def _write_huge(self, *parts: bytes) -> None:
+        # A huge record (an incident with 100,000 events) is neither copied into the buffer
+        # nor joined to the rest of its line: each would be another copy of it in memory.
+        self.write_out()
+        for part in parts:
+            self._write(part)
 
     def write_out(self) -> None:
         """Write every gathered message to stdout, and flush it."""
