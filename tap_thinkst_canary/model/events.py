@@ -411,6 +411,9 @@ class EventsJson:
     reader leaves it to the rows when those are wanted: they decode the events anyway, and
     before the incident is written (a child stream's rows come before its parent's records).
     Nothing is written unchecked: the writer checks the events itself if nothing has yet.
+    (The reader runs ahead in a thread of its own; decoding the events there too cost more CPU,
+    objects made in one thread and used in another, and saved no time: the threads share the
+    interpreter.)
 
     Not a dataclass: orjson would write a dataclass as an object of its fields, where the
     tap's writer is to write the text itself."""
