@@ -69,11 +69,11 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
         start = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
         end = b',"time_extracted":' + orjson.dumps(time_extracted) + b"}\n"
         dumps, pending = orjson.dumps, self._pending
-        huge = WRITE_OUT_BYTES - len(start) - len(end)
+        huge_body = WRITE_OUT_BYTES - len(start) - len(end)
 
         def write(record: dict[str, t.Any]) -> None:
             body = dumps(record, default=_encode_other, option=_RECORD_OPTIONS)
-            if len(body) >= huge:
+            if len(body) >= huge_body:
                 self._write_huge(start, body, end)
                 return
             pending.extend(start)

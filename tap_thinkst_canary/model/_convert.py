@@ -181,13 +181,13 @@ def to_port_list(value: Any) -> Any:
             pass  # empty items, leading zeros, other separators: read item by item below
         else:
             return ports
-        return port_items(item for item in value.replace(";", ",").split(",") if item.strip())
+        return _port_items(item for item in value.replace(";", ",").split(",") if item.strip())
     if type(value) is list:
-        return port_items(value)
+        return _port_items(value)
     return INVALID
 
 
-def port_items(items: Iterable[Any]) -> Any:
+def _port_items(items: Iterable[Any]) -> Any:
     """A port list read item by item: each a `to_integer`, none of them absent."""
     ports = []
     for item in items:

@@ -140,9 +140,7 @@ class Table:
         ``out`` may be a full row (every column present, most None) or a sparse one
         that only receives the columns ``raw`` has values for.
         """
-        keys = tuple(raw)
-        fill = self._fills.get(keys) or self._fill_for_new(keys)
-        return fill(raw.values(), out)
+        return self.fill_values(tuple(raw), raw.values(), out)
 
     def fill_values(
         self, keys: tuple[str, ...], values: Iterable[Any], out: dict[str, Any]
@@ -278,7 +276,7 @@ def _fill_source(
         if target is None:
             lines.append(f"    extra = keep(extra, {key!r}, {value})")
             continue
-        name, convert, _ = target
+        name, convert, is_datetime = target
         if convert is None:
             continue
         namespace[f"target{position}"] = target
@@ -304,7 +302,7 @@ def _fill_source(
                 "        elif typed is not None:",
                 f"            out[{name!r}] = typed",
             ]
-        if target[2]:
+        if is_datetime:
             # Another rendering of a date-time already filled, as `fill_one` first checks it.
             lines += [
                 f"    elif type({value}) is str and renders({value}, out[{name!r}]):",

@@ -429,40 +429,36 @@ class EventsJson:
         """The events as `events_as_sent` has them (the record of an incident read the general
         way): as sent, unless they hold something to redact or not an object."""
         events: list[Any] = orjson.loads(self.json)
-        if self.clean is None:
-            self.clean = _all_clean(events, self.redact)
-        return events if self.clean else events_as_sent(events, self.redact)
+        if self.clean:
+            return events
+        as_sent = events_as_sent(events, self.redact)
+        self.clean = as_sent is events
+        return as_sent
 
     def written(self) -> Any:
         """What the writer writes for these events: their text, if it can go out as sent."""
-        if self.clean is None:
-            self.decoded()
-        return orjson.Fragment(self.json) if self.clean else self.decoded()
-
-
-def _all_clean(events: list[Any], redact: bool) -> bool:
-    """Whether `events` are all objects, with no credential to redact if `redact`."""
-    if not all(type(event) is dict for event in events):
-        return False
-    return not redact or all(map(EVENT_SECRET_SPELLINGS.isdisjoint, events))
+        events = self.decoded() if self.clean is None else None
+        if self.clean:
+            return orjson.Fragment(self.json)
+        return events if events is not None else self.decoded()
 
 
 def events_as_sent(raw_events: list[Any], redact: bool = True) -> list[Any]:
-    """An incident's events as the console sent them, token credentials redacted.
+    """An incident's events as the console sent them, token credentials redacted: the list
+    itself when every event is an object with nothing to redact, the usual case.
 
-    Only the rare event that echoes a credential is copied. An event that is not an object
-    (which the console never sends) is kept as ``{"value": ...}``, so that every item is one.
+    Otherwise a new list, where only the rare event that echoes a credential is copied. An
+    event that is not an object (which the console never sends) is kept as
+    ``{"value": ...}``, so that every item is one.
     """
-    clean = EVENT_SECRET_SPELLINGS.isdisjoint if redact else None
-    return [
-        event
-        if type(event) is dict and (clean is None or clean(event))
-        else _unusual_event(event, redact)
-        for event in raw_events
-    ]
+    if all(type(event) is dict for event in raw_events) and (
+        not redact or all(map(EVENT_SECRET_SPELLINGS.isdisjoint, raw_events))
+    ):
+        return raw_events
+    return [_event_as_sent(event, redact) for event in raw_events]
 
 
-def _unusual_event(event: Any, redact: bool) -> dict[str, Any] | None:
+def _event_as_sent(event: Any, redact: bool) -> dict[str, Any] | None:
     if type(event) is dict:
         return redact_event(event) if redact else event
     return None if event is None else {"value": event}

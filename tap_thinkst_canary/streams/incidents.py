@@ -6,7 +6,7 @@ import datetime
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import partial
 
 from typing_extensions import override
 
@@ -109,7 +109,7 @@ class IncidentsStream(CanaryStream):
         # per-record path (a stream map, BATCH files) wants them as objects. Their rows,
         # if wanted, check them as they decode them: the reader need not.
         reader = (
-            partial(typed_page, redact=redact, check_events=not self._event_rows_wanted)
+            partial(typed_page, redact=redact, check_events=not self.has_selected_descendents)
             if self._writes_its_records
             else None
         )
@@ -130,10 +130,6 @@ class IncidentsStream(CanaryStream):
             ]
             yield Page(wanted, children_pending=True)
             del page, wanted
-
-    @cached_property
-    def _event_rows_wanted(self) -> bool:
-        return any(child.selected for child in self.child_streams)
 
     @override
     def _increment_stream_state(
